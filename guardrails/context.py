@@ -1,0 +1,35 @@
+"""Everything a rule may look at, passed in explicitly: rules read no clock, store or network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from guardrails.limits import Limits
+from schemas.actions import Action
+from schemas.common import Platform
+from schemas.policy import KillSwitchState, OrgPolicy
+from schemas.facts import ChangeFacts, PastAction
+from schemas.snapshots import Snapshot
+
+
+@dataclass(frozen=True)
+class GuardrailContext:
+    action: Action
+    platform: Platform
+    facts: ChangeFacts
+    snapshot: Snapshot | None
+    policy: OrgPolicy
+    limits: Limits
+    now: datetime
+    confidence: float
+    kill_switch: KillSwitchState = field(default_factory=KillSwitchState)
+    history: tuple[PastAction, ...] = ()  # this org's actions of the last 48 h or more
+    org_total_daily_budget: Decimal | None = None  # sum over all the org's accounts, before the change
+    org_budget_increase_24h: Decimal = Decimal(0)  # moved between campaigns in 24 h (reallocation)
+    approval_only_kind: bool = False
+
+    def executed_since(self, hours: Decimal | int) -> list[PastAction]:
+        start = self.now - timedelta(hours=float(hours))
+        return [p for p in self.history if p.executed and p.at > start]

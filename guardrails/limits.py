@@ -1,0 +1,154 @@
+"""Every guardrail number in one place (spec §3), with the direction that counts as tighter.
+
+An org policy may tighten any limit; loosening one (or a hard ceiling) makes the policy fail to load.
+Only deployment configuration may raise the per-campaign daily budget ceiling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.common import FrozenModel, RolloutPhase
+
+
+class Limits(FrozenModel):
+    confidence_approval_below: Decimal = Decimal("0.85")
+    confidence_block_below: Decimal = Decimal("0.5")
+    budget_increase_approval_pct: Decimal = Decimal(20)
+    budget_increase_block_pct: Decimal = Decimal(50)
+    budget_cumulative_approval_pct: Decimal = Decimal(20)
+    budget_cumulative_block_pct: Decimal = Decimal(100)
+    budget_decrease_block_pct: Decimal = Decimal(80)
+    campaign_daily_budget_cap: Decimal = Decimal(5000)
+    org_daily_budget_cap: Decimal | None = None  # the org's sum of daily budgets; None = no org cap
+    reallocation_approval_pct: Decimal = Decimal(30)
+    roas_floor_for_increase: Decimal = Decimal("2.0")
+    min_conversions_for_scale: Decimal = Decimal(5)
+    pause_min_spend: Decimal = Decimal(500)
+    pause_min_runtime_hours: Decimal = Decimal(72)
+    pause_high_daily_spend: Decimal = Decimal(5000)
+    winner_roas: Decimal = Decimal("5.0")
+    bid_increase_approval_pct: Decimal = Decimal(20)
+    bid_increase_block_pct: Decimal = Decimal(50)
+    automation_contacts_approval_above: Decimal = Decimal(1000)
+    hourly_action_limit: Decimal = Decimal(10)
+    daily_action_limit: Decimal = Decimal(50)
+    cooldown_hours: Decimal = Decimal(48)
+    stale_data_hours: Decimal = Decimal(6)
+    similar_failure_hours: Decimal = Decimal(24)
+    approval_ttl_hours: Decimal = Decimal(4)
+    window_days: Decimal = Decimal(14)
+    send_time_margin_minutes: Decimal = Decimal(15)
+    measurement_checkpoint_hours: tuple[int, ...] = Field(default=(24, 72, 168))
+
+
+Tighter = Literal["lower", "higher"]
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    tighter: Tighter
+    hard_ceiling: Decimal | None = None  # the loosest value any configuration may reach
+
+
+# Which way is "tighter" for each limit. A lower budget-increase percent is tighter; a higher ROAS floor is.
+LIMIT_RULES: dict[str, LimitRule] = {
+    "confidence_approval_below": LimitRule("higher"),
+    "confidence_block_below": LimitRule("higher"),
+    "budget_increase_approval_pct": LimitRule("lower"),
+    "budget_increase_block_pct": LimitRule("lower", hard_ceiling=Decimal(50)),
+    "budget_cumulative_approval_pct": LimitRule("lower"),
+    "budget_cumulative_block_pct": LimitRule("lower", hard_ceiling=Decimal(100)),
+    "budget_decrease_block_pct": LimitRule("lower"),
+    "campaign_daily_budget_cap": LimitRule("lower", hard_ceiling=Decimal(5000)),
+    "org_daily_budget_cap": LimitRule("lower"),
+    "reallocation_approval_pct": LimitRule("lower"),
+    "roas_floor_for_increase": LimitRule("higher"),
+    "min_conversions_for_scale": LimitRule("higher"),
+    "pause_min_spend": LimitRule("higher"),
+    "pause_min_runtime_hours": LimitRule("higher"),
+    "pause_high_daily_spend": LimitRule("lower"),
+    "winner_roas": LimitRule("lower"),
+    "bid_increase_approval_pct": LimitRule("lower"),
+    "bid_increase_block_pct": LimitRule("lower", hard_ceiling=Decimal(50)),
+    "automation_contacts_approval_above": LimitRule("lower"),
+    "hourly_action_limit": LimitRule("lower"),
+    "daily_action_limit": LimitRule("lower"),
+    "cooldown_hours": LimitRule("higher"),
+    "stale_data_hours": LimitRule("lower"),
+    "similar_failure_hours": LimitRule("higher"),
+    "approval_ttl_hours": LimitRule("lower"),
+    "window_days": LimitRule("higher"),
+    "send_time_margin_minutes": LimitRule("higher"),
+}
+
+# Rollout phases (spec §3 rollout_phase): which action types each phase lets the rules decide.
+SAFE_TYPES = frozenset({"pause_campaign", "add_negative_keywords", "create_subject_line_test"})
+EXPANDED_TYPES = SAFE_TYPES | frozenset(
+    {
+        "adjust_campaign_budget",
+        "adjust_keyword_bid",
+        "adjust_send_time",
+        "trigger_automation",
+        "pause_email_campaign",
+        "generate_content_brief",
+        "suggest_internal_links",
+        "flag_content_refresh",
+    }
+)
+PHASE_TYPES: dict[RolloutPhase, frozenset[str]] = {
+    RolloutPhase.SANDBOX: frozenset(),
+    RolloutPhase.SAFE: SAFE_TYPES,
+    RolloutPhase.EXPANDED: EXPANDED_TYPES,
+    RolloutPhase.FULL: EXPANDED_TYPES | frozenset({"change_bid_strategy"}),
+}
+
+# Always need a person, whatever the phase.
+APPROVAL_ONLY_TYPES = frozenset({"change_bid_strategy"})
+
+
+class LimitLoosenedError(ValueError):
+    pass
+
+
+def resolve_limits(
+    overrides: dict[str, Decimal] | None = None, *, campaign_cap_ceiling: Decimal | None = None
+) -> Limits:
+    """Effective limits for an org: defaults tightened by `overrides`.
+
+    `campaign_cap_ceiling` is the deployment's raise of the per-campaign cap (never an org's own say).
+    Raises `LimitLoosenedError` naming every override that loosens a default or a hard ceiling.
+    """
+    base = Limits()
+    if campaign_cap_ceiling is not None:
+        base = base.model_copy(update={"campaign_daily_budget_cap": Decimal(campaign_cap_ceiling)})
+    problems: list[str] = []
+    updates: dict[str, Decimal] = {}
+    for name, raw in (overrides or {}).items():
+        rule = LIMIT_RULES.get(name)
+        if rule is None:
+            problems.append(f"{name}: unknown limit")
+            continue
+        value = Decimal(str(raw))
+        if not value.is_finite() or value < 0:
+            problems.append(f"{name}: must be a finite, non-negative number")
+            continue
+        default = getattr(base, name)
+        if default is not None:
+            loosens = value > default if rule.tighter == "lower" else value < default
+            if loosens:
+                problems.append(f"{name}: {value} loosens the default {default} (policies may only tighten)")
+                continue
+        if rule.hard_ceiling is not None and rule.tighter == "lower" and value > rule.hard_ceiling:
+            if not (name == "campaign_daily_budget_cap" and campaign_cap_ceiling is not None
+                    and value <= campaign_cap_ceiling):
+                problems.append(f"{name}: {value} exceeds the hard ceiling {rule.hard_ceiling}")
+                continue
+        updates[name] = value
+    if problems:
+        raise LimitLoosenedError("policy loosens limits: " + "; ".join(problems))
+    return base.model_copy(update=updates)

@@ -1,0 +1,87 @@
+"""Organization configuration (spec §10): autonomy, rollout phase, limit overrides, accounts.
+
+Limit overrides are raw here; `guardrails.limits.resolve_limits` turns them into effective limits and
+refuses any override that loosens a default or hard ceiling (so such a policy fails to load).
+Credentials are *references* (env var or Secret Manager names), never secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from schemas.actions import AcAccountId
+from schemas.common import AutonomyMode, CustomerId, FrozenModel, OrgId, RolloutPhase, ZonedDatetime
+
+SecretRef = Annotated[str, StringConstraints(pattern=r"^(env:[A-Z][A-Z0-9_]{0,127}|sm:[A-Za-z0-9_./-]{1,255})$")]
+
+
+class ActiveCampaignAccount(FrozenModel):
+    account_id: AcAccountId
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
+    token_ref: SecretRef | None = None
+
+
+class ConnectedAccounts(FrozenModel):
+    google_ads_customer_ids: tuple[CustomerId, ...] = ()
+    google_ads_login_customer_id: CustomerId | None = None
+    google_ads_campaign_ids: tuple[str, ...] | None = None  # optional narrower allowlist
+    activecampaign: tuple[ActiveCampaignAccount, ...] = ()
+    content_sites: tuple[str, ...] = ()  # hostnames whose pages content actions may touch
+
+    def activecampaign_ids(self) -> tuple[str, ...]:
+        return tuple(a.account_id for a in self.activecampaign)
+
+
+class OrgPolicy(FrozenModel):
+    organization_id: OrgId
+    name: str = ""
+    autonomy: AutonomyMode = AutonomyMode.SUPERVISED
+    rollout_phase: RolloutPhase = RolloutPhase.SAFE
+    limits: dict[str, Decimal] = Field(default_factory=dict)  # overrides: tighten only
+    brand_patterns: tuple[str, ...] = ()  # regexes matched case-insensitively against campaign names
+    brand_labels: tuple[str, ...] = ()
+    connected: ConnectedAccounts = ConnectedAccounts()
+    google_ads_credentials_ref: SecretRef | None = None
+    auto_rollback: bool = False
+    notification_target: str | None = None
+    updated_at: ZonedDatetime | None = None
+
+    @field_validator("brand_patterns")
+    @classmethod
+    def _valid_regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"brand pattern {pattern!r} is not a valid regex: {error}") from None
+        return value
+
+    def is_brand(self, campaign_name: str, labels: tuple[str, ...] = ()) -> bool:
+        if any(re.search(p, campaign_name, re.IGNORECASE) for p in self.brand_patterns):
+            return True
+        wanted = {label.casefold() for label in self.brand_labels}
+        return any(label.casefold() in wanted for label in labels)
+
+
+class KillSwitch(FrozenModel):
+    scope: str  # "global" or an organization id
+    active: bool
+    set_by: str
+    set_at: ZonedDatetime
+    reason: str
+
+
+class KillSwitchState(FrozenModel):
+    global_switch: KillSwitch | None = None
+    org_switch: KillSwitch | None = None
+
+    @property
+    def active(self) -> KillSwitch | None:
+        for switch in (self.global_switch, self.org_switch):
+            if switch is not None and switch.active:
+                return switch
+        return None
