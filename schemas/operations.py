@@ -161,6 +161,7 @@ class OpBatch(FrozenModel):
     """The operations of one action; a connector applies them atomically where the platform allows."""
 
     key: str  # action id
+    organization_id: str  # connectors enforce the org's account allowlist before any call
     platform: Platform
     account_id: str
     ops: tuple[Operation, ...]

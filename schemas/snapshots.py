@@ -32,6 +32,7 @@ class SnapshotPart(StrEnum):
 
 class SnapshotRequest(FrozenModel):
     key: str  # usually the action id; answers are keyed by it
+    organization_id: str  # connectors enforce the org's account allowlist before any call
     platform: Platform
     account_id: str
     parts: frozenset[SnapshotPart]
