@@ -241,3 +241,25 @@ class ArtifactStore(Protocol):
     def set_refresh_flag(self, organization_id: str, url: str, flagged: bool, reason: str | None,
                          at: datetime) -> None: ...
     def get_refresh_flag(self, organization_id: str, url: str) -> tuple[bool, str | None]: ...
+
+
+# --------------------------------------------------------------------------- language-model helpers
+
+
+class ActionProposer(Protocol):
+    """Turns an opportunity without a structured action into a raw action dict (or None when it
+    cannot). Its output is only a proposal: it is validated by pydantic and judged by the guardrails."""
+
+    def propose(self, opportunity: Any, policy: OrgPolicy) -> dict[str, Any] | None: ...
+
+
+class ContentWriter(Protocol):
+    """Writes content-artifact bodies (template by default, Claude when configured)."""
+
+    def write(self, kind: str, key: str, inputs: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """Return (title, markdown body, structured data)."""
+        ...
+
+
+class SubjectLineWriter(Protocol):
+    def variants(self, campaign_subject: str | None, brief: str, count: int) -> list[str]: ...
