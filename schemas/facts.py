@@ -30,7 +30,7 @@ class ChangeFacts:
     reversibility: Reversibility = Reversibility.FULL
     irreversible_parts: tuple[str, ...] = ()
     contact_count: int = 0
-    negative_keywords: tuple[str, ...] = ()
+    negative_keywords: tuple[str, ...] = ()  # Google Ads notation: "[exact]", '"phrase"', bare text = broad
     changes_campaign_spend: bool = False  # pause or budget/bid cut on a campaign (brand/winner rules)
 
     @property
@@ -75,3 +75,9 @@ class PastAction:
     campaign_key: str | None = None
     budget_before: Decimal | None = None
     budget_after: Decimal | None = None
+
+
+def negative_keyword_notation(text: str, match_type: str) -> str:
+    """How `ChangeFacts.negative_keywords` spells a keyword, so the guardrails know its match type:
+    `[exact]`, `"phrase"`, bare text for broad (read as broad — the widest match — when unannotated)."""
+    return {"EXACT": f"[{text}]", "PHRASE": f'"{text}"'}.get(match_type.upper(), text)
