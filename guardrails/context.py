@@ -9,8 +9,8 @@ from decimal import Decimal
 from guardrails.limits import Limits
 from schemas.actions import Action
 from schemas.common import Platform
-from schemas.policy import KillSwitchState, OrgPolicy
 from schemas.facts import ChangeFacts, PastAction
+from schemas.policy import KillSwitchState, OrgPolicy
 from schemas.snapshots import Snapshot
 
 
@@ -29,6 +29,10 @@ class GuardrailContext:
     org_total_daily_budget: Decimal | None = None  # sum over all the org's accounts, before the change
     org_budget_increase_24h: Decimal = Decimal(0)  # moved between campaigns in 24 h (reallocation)
     approval_only_kind: bool = False
+    # Executed actions for the org in the rolling hour / 24 h, from the state store's counters (including
+    # actions executed earlier in the same run, which the history may not show yet).
+    executed_last_hour: int = 0
+    executed_last_24h: int = 0
 
     def executed_since(self, hours: Decimal | int) -> list[PastAction]:
         start = self.now - timedelta(hours=float(hours))

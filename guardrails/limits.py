@@ -143,11 +143,13 @@ def resolve_limits(
             if loosens:
                 problems.append(f"{name}: {value} loosens the default {default} (policies may only tighten)")
                 continue
-        if rule.hard_ceiling is not None and rule.tighter == "lower" and value > rule.hard_ceiling:
-            if not (name == "campaign_daily_budget_cap" and campaign_cap_ceiling is not None
-                    and value <= campaign_cap_ceiling):
-                problems.append(f"{name}: {value} exceeds the hard ceiling {rule.hard_ceiling}")
-                continue
+        deployment_raised = (
+            name == "campaign_daily_budget_cap" and campaign_cap_ceiling is not None and value <= campaign_cap_ceiling
+        )
+        above_ceiling = rule.hard_ceiling is not None and rule.tighter == "lower" and value > rule.hard_ceiling
+        if above_ceiling and not deployment_raised:
+            problems.append(f"{name}: {value} exceeds the hard ceiling {rule.hard_ceiling}")
+            continue
         updates[name] = value
     if problems:
         raise LimitLoosenedError("policy loosens limits: " + "; ".join(problems))
