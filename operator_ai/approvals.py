@@ -1,0 +1,131 @@
+"""Human approval (spec §6): a named person approves a specific plan, once, for its organization.
+
+On approval the Operator re-reads state (a stale plan is refused and re-planned on the next run) and runs
+the guardrails again: the approval satisfies `needs_approval` results only — a `block` still blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from connectors.base import ApprovalError, PendingApproval
+from guardrails.limits import resolve_limits
+from operator_ai.execution import ExecutionContext, execute_account
+from operator_ai.journal import past_action, plan_record
+from operator_ai.orchestrator import new_run_id
+from operator_ai.planner import PlannedOpportunity
+from operator_ai.planning import OrgFrame, build_plan, org_total_daily_budget, read_snapshots
+from operator_ai.wiring import Services
+from schemas.actions import parse_action
+from schemas.common import ActionStatus, Outcome
+from schemas.opportunity import parse_opportunity
+from schemas.records import ActionRecord
+
+# A human identity: an email address or a plain name; never the Operator itself or a model.
+_APPROVER = re.compile(r"^[^\s@<>]{1,64}@[^\s@<>]{1,255}$|^[A-Za-z][A-Za-z .'-]{1,80}$")
+_NOT_HUMAN = {"operator", "claude", "anthropic", "llm", "system", "ai", "bot"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    action_id: str
+    status: str  # APPROVED+executed status, REJECTED, MANUAL, BLOCKED, ...
+    message: str
+    record: ActionRecord | None = None
+
+
+def validate_approver(approver: str | None) -> str:
+    name = (approver or "").strip()
+    if not name or not _APPROVER.match(name) or name.casefold() in _NOT_HUMAN:
+        raise ApprovalError("an approval needs a human approver identity (e.g. jane@example.com)")
+    return name
+
+
+def list_pending(services: Services, organization_id: str | None = None) -> list[tuple[PendingApproval, ActionRecord | None]]:
+    pending = services.state.list_pending(organization_id)
+    latest = services.log.latest([p.action_id for p in pending])
+    return [(p, latest.get(p.action_id)) for p in pending]
+
+
+def decide(services: Services, action_id: str, *, approve: bool, approver: str, organization_id: str | None = None,
+           plan_hash: str | None = None, via: str = "cli") -> Decision:
+    """Record a single-use decision; on approval re-check and execute. Raises ApprovalError when refused."""
+    approver = validate_approver(approver)
+    now = services.clock()
+    run_id = new_run_id(now)
+    pending = services.state.get_approval(action_id)
+    if pending is None:
+        raise ApprovalError(f"no approval is pending for {action_id}")
+    org = organization_id or pending.organization_id
+    decided = services.state.decide(action_id, organization_id=org, plan_hash=plan_hash or pending.plan_hash,
+                                    approve=approve, decided_by=approver, now=now)
+    record = services.log.latest([action_id]).get(action_id)
+    if record is None:
+        raise ApprovalError(f"no log record for {action_id}")
+    who = {"decided_by": approver, "decided_at": now.isoformat(), "via": via}
+    if not approve:
+        row = record.next(ActionStatus.REJECTED, now, run_id, executed_by=approver, result={"decision": who})
+        services.log.append([row])
+        return Decision(action_id, "REJECTED", f"rejected by {approver}", row)
+    approved = record.next(ActionStatus.APPROVED, now, run_id, executed_by=approver, result={"decision": who})
+    services.log.append([approved])
+    if "action" not in record.payload or record.verdict is None:
+        manual = approved.next(ActionStatus.MANUAL, services.clock(), run_id,
+                               error_message="approval-only action type: marked for manual execution by a person")
+        services.log.append([manual])
+        return Decision(action_id, "MANUAL", "approved; a person performs this action (the Operator never does)",
+                        manual)
+    return _execute_approved(services, approved, decided, approver, run_id)
+
+
+def _execute_approved(services: Services, record: ActionRecord, approval: PendingApproval, approver: str,
+                      run_id: str) -> Decision:
+    org = record.organization_id
+    policy = services.state.get_org(org)
+    if policy is None:
+        raise ApprovalError(f"organization {org} is not configured")
+    now = services.clock()
+    limits = resolve_limits(policy.limits, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
+    action = parse_action(record.payload["action"])
+    raw = dict(record.payload.get("opportunity") or {})
+    proposed_by = raw.pop("proposed_by", "scout")
+    opportunity = parse_opportunity(raw)
+    item = PlannedOpportunity("action", record.action_id, org, record.opportunity_id, opportunity, action,
+                              proposed_by=proposed_by)
+    recent = services.log.query(organization_id=org, since=now - timedelta(hours=48))
+    frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=services.state.kill_switches(org),
+                     history=[past_action(r) for r in recent if r.action_id != record.action_id],
+                     executed_last_hour=services.state.count_executions(org, now - timedelta(hours=1)),
+                     executed_last_24h=services.state.count_executions(org, now - timedelta(hours=24)))
+    snaps = read_snapshots(services.connectors, [(record.action_id, action)], org, int(limits.window_days), now)
+    frame.org_total_daily_budget = org_total_daily_budget(snaps.values())
+    built = build_plan(item, snaps[record.action_id], frame, approved_by=approver)
+    previous = {record.action_id: record}
+    if built.plan.observed_state != (record.payload.get("observed_state") or {}):
+        row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
+                          error_message="stale plan: the entity changed since it was approved; it will be "
+                                        "re-planned on the next run", result={"deferred": True})
+        services.log.append([row])
+        services.state.release(record.action_id, run_id, done=False)
+        return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
+    if built.plan.verdict.outcome != Outcome.ALLOW:
+        row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
+                          error_message=f"approved, but {built.plan.verdict.summary()} (approval never lifts a block)")
+        services.log.append([row])
+        return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
+    ctx = ExecutionContext(log=services.log, state=services.state, opportunities=services.opportunities,
+                           connectors=services.connectors, clock=services.clock, run_id=run_id, limits=limits,
+                           history=frame.history)
+    outcomes = execute_account(ctx, [built], previous, executed_by=approver)
+    services.log.append([o.record for o in outcomes])
+    outcome = outcomes[0]
+    if outcome.record.status == ActionStatus.EXECUTED:
+        services.state.record_execution(org, record.action_id, outcome.record.executed_at or now)
+        if record.opportunity_id:
+            services.opportunities.mark(record.opportunity_id, "actioned")
+    services.state.release(record.action_id, run_id, done=outcome.done)
+    return Decision(record.action_id, outcome.record.status.value,
+                    outcome.record.error_message or f"approved by {approver} and {outcome.record.status.value}",
+                    outcome.record)

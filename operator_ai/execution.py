@@ -1,0 +1,169 @@
+"""Executing allowed plans for one account: pre-execution checks, write-ahead, apply, results.
+
+Shared by scheduled runs and human approvals, so both paths check and log identically. The kill switch
+is read again immediately before the platform call; an ambiguous failure becomes UNCERTAIN and is
+settled later by reading state, never by sending again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connectors.base import ActionsLog, OpportunitySource, PlatformConnector, PlatformError, StateStore
+from guardrails.checks import (
+    check_kill_switch,
+    check_no_similar_failure,
+    check_opportunity_current,
+    check_plan_fresh,
+    check_platform_connected,
+)
+from guardrails.limits import Limits
+from operator_ai.journal import checkpoints, plan_record
+from operator_ai.planning import BuiltPlan, read_snapshots
+from rollback.registry import spec_for
+from schemas.common import ActionStatus, Platform
+from schemas.facts import PastAction
+from schemas.operations import ApplyOutcome, ApplyResult, OpBatch
+from schemas.records import ActionRecord
+from schemas.snapshots import Snapshot
+from schemas.verdict import CheckResult
+
+# A failed check with one of these ids may pass later: the action is released for a later run.
+DEFERRABLE_CHECKS = frozenset({"kill_switch", "platform_connected", "plan_fresh", "no_similar_failure"})
+
+
+@dataclass
+class ExecutionContext:
+    log: ActionsLog
+    state: StateStore
+    opportunities: OpportunitySource
+    connectors: Mapping[Platform, PlatformConnector]
+    clock: Callable[[], datetime]
+    run_id: str
+    limits: Limits
+    history: list[PastAction]
+    connection_cache: dict[tuple[Platform, str], str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Executed:
+    record: ActionRecord
+    done: bool  # claim finished for good (False: release for a later run)
+
+
+def _connection_error(ctx: ExecutionContext, platform: Platform, account: str) -> str | None:
+    key = (platform, account)
+    if key not in ctx.connection_cache:
+        try:
+            connector = ctx.connectors[platform]
+            connector.check_connection(account)
+            ctx.connection_cache[key] = None
+        except PlatformError as error:
+            ctx.connection_cache[key] = error.message
+        except KeyError:
+            ctx.connection_cache[key] = f"no connector configured for {platform.value}"
+    return ctx.connection_cache[key]
+
+
+def _pre_checks(ctx: ExecutionContext, built: BuiltPlan, fresh: Snapshot | PlatformError | None) -> list[CheckResult]:
+    plan, action = built.plan, built.action
+    now = ctx.clock()
+    current = ctx.opportunities.current_status(plan.opportunity_id) if plan.opportunity_id else None
+    status, expires_at = current if current else ("missing", None)
+    entity_key = built.facts.entity_key if built.facts else ""
+    if isinstance(fresh, Snapshot):
+        fresh_state: dict[str, Any] | None = spec_for(action).observed_state(action, fresh)
+    else:
+        fresh_state = None
+    return [
+        check_kill_switch(ctx.state.kill_switches(plan.organization_id)),
+        check_opportunity_current(status, expires_at, now),
+        check_platform_connected(_connection_error(ctx, action.platform, action.account_id())),
+        check_no_similar_failure(ctx.history, entity_key, action.type, now, ctx.limits),
+        check_plan_fresh(plan.observed_state, fresh_state),
+    ]
+
+
+def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dict[str, ActionRecord],
+                    executed_by: str) -> list[Executed]:
+    """Run the allowed plans of one (platform, account): checks → EXECUTING rows → apply → result rows."""
+    if not plans:
+        return []
+    platform, account = plans[0].action.platform, plans[0].action.account_id()
+    org = plans[0].plan.organization_id
+    now = ctx.clock()
+    fresh = read_snapshots(ctx.connectors, [(b.plan.action_id, b.action) for b in plans], org,
+                           int(ctx.limits.window_days), now)
+    outcomes: list[Executed] = []
+    ready: list[tuple[BuiltPlan, ActionRecord]] = []
+    for built in plans:
+        checks = _pre_checks(ctx, built, fresh.get(built.plan.action_id))
+        failed = [c for c in checks if not c.passed]
+        prev = previous.get(built.plan.action_id)
+        if failed:
+            first = failed[0]
+            status = ActionStatus.EXPIRED if first.check_id == "opportunity_current" and "expired" in first.message \
+                else ActionStatus.BLOCKED
+            record = plan_record(built.item, built.plan, built.facts, status, now, ctx.run_id, prev,
+                                 checks=tuple(checks), error_message=f"pre-execution check {first.check_id}: "
+                                                                      f"{first.message}",
+                                 result={"deferred": first.check_id in DEFERRABLE_CHECKS})
+            outcomes.append(Executed(record, done=first.check_id not in DEFERRABLE_CHECKS))
+            continue
+        ready.append((built, plan_record(built.item, built.plan, built.facts, ActionStatus.EXECUTING, now,
+                                         ctx.run_id, prev, checks=tuple(checks), executed_by=executed_by)))
+    if not ready:
+        return outcomes
+    # Write-ahead: the EXECUTING rows, with their rollback plans, are durable before the platform call.
+    ctx.log.append([record for _, record in ready])
+    switch = ctx.state.kill_switches(org)
+    last_check = check_kill_switch(switch)
+    if not last_check.passed:
+        for built, record in ready:
+            outcomes.append(Executed(record.next(ActionStatus.BLOCKED, ctx.clock(), ctx.run_id,
+                                                 error_message=f"pre-execution check kill_switch: {last_check.message}",
+                                                 checks=(*record.checks, last_check), result={"deferred": True}),
+                                     done=False))
+        return outcomes
+    batches = [OpBatch(key=b.plan.action_id, organization_id=org, platform=platform, account_id=account,
+                       ops=b.plan.operations) for b, _ in ready]
+    results = _apply(ctx, platform, account, batches)
+    for (built, record), result in zip(ready, results, strict=True):
+        outcomes.append(_result_row(ctx, built, record, result, executed_by))
+    return outcomes
+
+
+def _apply(ctx: ExecutionContext, platform: Platform, account: str, batches: list[OpBatch]) -> list[ApplyResult]:
+    try:
+        results = ctx.connectors[platform].apply(account, batches, validate_only=False)
+    except PlatformError as error:
+        outcome = ApplyOutcome.UNCERTAIN if error.kind.value == "uncertain" else ApplyOutcome.FAILED
+        return [ApplyResult(key=b.key, outcome=outcome, error=error.info()) for b in batches]
+    by_key = {r.key: r for r in results}
+    return [by_key.get(b.key) or ApplyResult(key=b.key, outcome=ApplyOutcome.UNCERTAIN,
+                                             details={"note": "the connector returned no result for this action"})
+            for b in batches]
+
+
+def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, result: ApplyResult,
+                executed_by: str) -> Executed:
+    now = ctx.clock()
+    body = {"outcome": result.outcome.value, "details": result.details, "request_ids": list(result.request_ids)}
+    if result.outcome == ApplyOutcome.APPLIED:
+        plan = record.rollback_plan
+        if plan is not None:
+            plan = spec_for(built.action).finalize_rollback_plan(plan, result)
+        row = record.next(ActionStatus.EXECUTED, now, ctx.run_id, executed_at=now, executed_by=executed_by,
+                          result=body, rollback_plan=plan,
+                          measurement_checkpoints=checkpoints(now, ctx.limits.measurement_checkpoint_hours))
+        return Executed(row, done=True)
+    message = result.error.message if result.error else "no error message"
+    if result.outcome == ApplyOutcome.UNCERTAIN:
+        row = record.next(ActionStatus.UNCERTAIN, now, ctx.run_id, result=body,
+                          error_message=f"outcome unknown, will be settled by reading state: {message}")
+        return Executed(row, done=False)
+    row = record.next(ActionStatus.FAILED, now, ctx.run_id, result=body, error_message=message)
+    return Executed(row, done=True)

@@ -1,0 +1,238 @@
+"""The scheduled run (spec §5): every organization, concurrently, each in its own failure domain.
+
+Per org: settle in-flight actions → pull approved opportunities → plan → claim → batched snapshots →
+guardrails → BLOCKED / PENDING_APPROVAL / DRY_RUN / execute per account → summary.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.base import PendingApproval
+from guardrails.engine import DRY_RUN_RULES
+from guardrails.limits import resolve_limits
+from operator_ai.execution import ExecutionContext, Executed, execute_account
+from operator_ai.journal import input_record, past_action, plan_record
+from operator_ai.planner import PlannedOpportunity
+from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
+from operator_ai.settlement import settle
+from operator_ai.wiring import Services
+from schemas.common import ActionStatus, Outcome, stable_hash
+from schemas.policy import OrgPolicy
+from schemas.records import ActionRecord, RunSummary
+
+log = logging.getLogger("operator.run")
+
+# A block from one of these rules is temporary: the action is released and judged again next run.
+DEFERRABLE_RULES = frozenset({"kill_switch", "hourly_rate", "daily_rate", "stale_data"})
+
+
+def new_run_id(now: datetime) -> str:
+    return f"run-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class Orchestrator:
+    def __init__(self, services: Services):
+        self.s = services
+
+    # ------------------------------------------------------------------ the whole run
+
+    def run(self, org_ids: list[str] | None = None, *, dry_run: bool = False) -> RunSummary:
+        started = self.s.clock()
+        run_id = new_run_id(started)
+        self.s.log.flush_outbox()
+        self._expire_approvals(run_id)
+        orgs = [o for o in self.s.state.list_orgs() if not org_ids or o.organization_id in org_ids]
+        unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
+        lines: list[dict[str, Any]] = []
+        errors = [f"{org}: unknown organization" for org in unknown]
+        with ThreadPoolExecutor(max_workers=self.s.settings.org_concurrency, thread_name_prefix="org") as pool:
+            futures = {pool.submit(self.run_org, org, run_id, dry_run): org.organization_id for org in orgs}
+            for future, org_id in futures.items():
+                try:
+                    lines.extend(future.result())
+                except Exception as error:  # one org's failure never stops another's
+                    log.exception("organization %s failed", org_id)
+                    errors.append(f"{org_id}: {type(error).__name__}: {error}")
+        summary = RunSummary(
+            run_id=run_id, started_at=started, finished_at=self.s.clock(), mode=self.s.mode, dry_run=dry_run,
+            organizations=tuple(o.organization_id for o in orgs),
+            counts=dict(Counter(line["status"] for line in lines)), actions=tuple(lines), errors=tuple(errors))
+        log.info(json.dumps({"event": "run_summary", "run_id": run_id, "mode": summary.mode, "dry_run": dry_run,
+                             "counts": summary.counts, "errors": list(errors),
+                             "duration_s": round(summary.duration_s, 3)}))
+        return summary
+
+    def _expire_approvals(self, run_id: str) -> None:
+        expired = self.s.state.expire_pending(self.s.clock())
+        if not expired:
+            return
+        latest = self.s.log.latest([a.action_id for a in expired])
+        rows = [latest[a.action_id].next(ActionStatus.EXPIRED, self.s.clock(), run_id,
+                                         error_message=f"approval expired at {a.expires_at.isoformat()}")
+                for a in expired if a.action_id in latest]
+        self.s.log.append(rows)
+
+    # ------------------------------------------------------------------ one organization
+
+    def run_org(self, policy: OrgPolicy, run_id: str, dry_run: bool = False) -> list[dict[str, Any]]:
+        org = policy.organization_id
+        now = self.s.clock()
+        switch = self.s.state.kill_switches(org)
+        if switch.active is not None:
+            active = switch.active
+            return [{"organization_id": org, "status": "STOPPED", "action_id": None, "type": None,
+                     "detail": f"kill switch ({active.scope}) on since {active.set_at.isoformat()} by {active.set_by}: "
+                               f"{active.reason}"}]
+        limits = resolve_limits(policy.limits, campaign_cap_ceiling=self.s.settings.campaign_cap_ceiling)
+        lines = [] if dry_run else self._settle_in_flight(org, run_id)
+        recent = self.s.log.query(organization_id=org, since=now - timedelta(hours=max(48, float(limits.cooldown_hours))))
+        frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=switch,
+                         history=[past_action(r) for r in recent],
+                         executed_last_hour=self.s.state.count_executions(org, now - timedelta(hours=1)),
+                         executed_last_24h=self.s.state.count_executions(org, now - timedelta(hours=24)))
+        planned = [self.s.planner.plan(raw, policy, now) for raw in self.s.opportunities.pull_approved(org, now)]
+        planned = [p for p in planned if p.kind != "skip"]
+        claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
+        previous = self.s.log.latest([p.action_id for p in claimed])
+        rows: list[ActionRecord] = []
+        finished: dict[str, bool] = {}
+
+        def record(row: ActionRecord, done: bool) -> None:
+            rows.append(row)
+            previous[row.action_id] = row
+            finished[row.action_id] = done
+
+        for item in (p for p in claimed if p.kind != "action"):
+            record(*self._input_row(item, now, run_id, previous.get(item.action_id), dry_run))
+        actionable = [p for p in claimed if p.kind == "action"]
+        snapshots = read_snapshots(self.s.connectors, [(p.action_id, p.action) for p in actionable], org,
+                                   int(limits.window_days), now)
+        frame.org_total_daily_budget = org_total_daily_budget(snapshots.values())
+        to_execute: dict[tuple[Any, str], list[BuiltPlan]] = defaultdict(list)
+        for item in actionable:
+            built = build_plan(item, snapshots[item.action_id], frame)
+            status, done, pending = self._decide(built, policy, dry_run)
+            if status == ActionStatus.EXECUTING:
+                frame.reserve(built.plan, built.facts)  # type: ignore[arg-type]
+                to_execute[(built.action.platform, built.action.account_id())].append(built)
+                continue
+            extra = {"result": {"deferred": True}} if not done and status == ActionStatus.BLOCKED else {}
+            record(plan_record(item, built.plan, built.facts, status, now, run_id, previous.get(item.action_id),
+                               error_message=built.plan.verdict.summary() if status == ActionStatus.BLOCKED else None,
+                               **extra), done)
+            if pending is not None:
+                self.s.state.put_pending(pending)
+        self.s.log.append(rows)  # one write for every decision of this org run
+        executed = self._execute(to_execute, frame, run_id, previous)
+        for outcome in executed:
+            finished[outcome.record.action_id] = outcome.done
+        self._finish(org, run_id, finished, [*rows, *(e.record for e in executed)], dry_run)
+        return lines + [_line(r) for r in [*rows, *(e.record for e in executed)]]
+
+    def _claim(self, item: PlannedOpportunity, run_id: str, now: datetime, dry_run: bool) -> bool:
+        if dry_run:  # a dry run takes nothing: it must not stop the real run from doing the work
+            return True
+        return self.s.state.claim(item.action_id, run_id, now, self.s.settings.claim_lease_s)
+
+    def _input_row(self, item: PlannedOpportunity, now: datetime, run_id: str, prev: ActionRecord | None,
+                   dry_run: bool) -> tuple[ActionRecord, bool]:
+        status = {"rejected": ActionStatus.REJECTED_INPUT, "expired": ActionStatus.EXPIRED,
+                  "approval_only": ActionStatus.PENDING_APPROVAL}[item.kind]
+        row = input_record(item, status, now, run_id, prev, raw=None)
+        if status == ActionStatus.PENDING_APPROVAL and not dry_run:
+            self.s.state.put_pending(PendingApproval(
+                action_id=item.action_id, organization_id=item.organization_id, plan_hash=_input_hash(row),
+                requested_at=now, expires_at=now + self.s.approval_ttl(item.organization_id),
+                summary=f"approval-only action type {item.approval_only_kind}: a person performs it"))
+            row = row.model_copy(update={"plan_hash": _input_hash(row)})
+        return row, True
+
+    def _decide(self, built: BuiltPlan, policy: OrgPolicy,
+                dry_run: bool) -> tuple[ActionStatus, bool, PendingApproval | None]:
+        """Status for a judged plan, whether its claim is finished, and the approval to queue."""
+        verdict = built.plan.verdict
+        blocking = {r.rule_id for r in verdict.blocking}
+        if verdict.outcome == Outcome.BLOCK:
+            if blocking <= DRY_RUN_RULES:
+                return ActionStatus.DRY_RUN, not dry_run, None
+            return ActionStatus.BLOCKED, not (blocking <= DEFERRABLE_RULES) and not dry_run, None
+        if dry_run:
+            return ActionStatus.DRY_RUN, False, None
+        if verdict.outcome == Outcome.NEEDS_APPROVAL:
+            now = self.s.clock()
+            pending = PendingApproval(action_id=built.plan.action_id, organization_id=policy.organization_id,
+                                      plan_hash=built.plan.plan_hash, requested_at=now,
+                                      expires_at=now + self.s.approval_ttl(policy.organization_id),
+                                      summary=f"{built.action.type}: {verdict.summary()}")
+            return ActionStatus.PENDING_APPROVAL, True, pending
+        return ActionStatus.EXECUTING, True, None
+
+    def _execute(self, groups: dict[tuple[Any, str], list[BuiltPlan]], frame: OrgFrame, run_id: str,
+                 previous: dict[str, ActionRecord]) -> list[Executed]:
+        ctx = ExecutionContext(log=self.s.log, state=self.s.state, opportunities=self.s.opportunities,
+                               connectors=self.s.connectors, clock=self.s.clock, run_id=run_id, limits=frame.limits,
+                               history=frame.history)
+        outcomes: list[Executed] = []
+        for plans in groups.values():
+            results = execute_account(ctx, plans, previous, executed_by="operator")
+            self.s.log.append([r.record for r in results])
+            outcomes.extend(results)
+        return outcomes
+
+    def _finish(self, org: str, run_id: str, finished: dict[str, bool], rows: list[ActionRecord],
+                dry_run: bool) -> None:
+        for row in rows:
+            if row.status == ActionStatus.EXECUTED:
+                self.s.state.record_execution(org, row.action_id, row.executed_at or row.event_time)
+                if row.opportunity_id:
+                    self.s.opportunities.mark(row.opportunity_id, "actioned")
+        if dry_run:
+            return
+        for action_id, done in finished.items():
+            self.s.state.release(action_id, run_id, done=done)
+
+    def _settle_in_flight(self, org: str, run_id: str) -> list[dict[str, Any]]:
+        open_records = self.s.log.query(organization_id=org,
+                                        statuses=[ActionStatus.UNCERTAIN, ActionStatus.EXECUTING])
+        now = self.s.clock()
+        mine = [r for r in open_records if self.s.state.claim(r.action_id, run_id, now, self.s.settings.claim_lease_s)]
+        if not mine:
+            return []
+        answers = settle(mine, self.s.connectors, now, run_id, resolve_limits().measurement_checkpoint_hours)
+        rows = [a.record for a in answers.values() if a.record is not None]
+        self.s.log.append(rows)
+        lines = []
+        for record in mine:
+            answer = answers[record.action_id]
+            self.s.state.release(record.action_id, run_id, done=answer.record is not None)
+            if answer.record is not None and answer.record.status == ActionStatus.EXECUTED:
+                self.s.state.record_execution(org, record.action_id, now)
+            lines.append({**_line(answer.record or record), "detail": answer.message})
+        return lines
+
+
+def _input_hash(row: ActionRecord) -> str:
+    return stable_hash([row.action_id, row.payload])
+
+
+def _line(row: ActionRecord) -> dict[str, Any]:
+    verdict = row.verdict
+    return {
+        "organization_id": row.organization_id,
+        "action_id": row.action_id,
+        "opportunity_id": row.opportunity_id,
+        "type": row.action_type,
+        "status": row.status.value,
+        "detail": row.error_message or (verdict.summary() if verdict else ""),
+        "rules": {
+            "block": verdict.rule_ids(Outcome.BLOCK) if verdict else [],
+            "needs_approval": verdict.rule_ids(Outcome.NEEDS_APPROVAL) if verdict else [],
+        },
+    }

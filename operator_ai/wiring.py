@@ -1,0 +1,147 @@
+"""Composition root: builds the adapters behind the ports from settings.
+
+The embedded default (SQLite + sandbox platforms + bundled samples) needs no credentials; production
+(`OPERATOR_BACKEND=gcp`, `OPERATOR_PLATFORMS=live`) uses BigQuery, Firestore and the real platform
+clients. Heavy client libraries are imported only inside the branch that needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.base import ActionsLog, ArtifactStore, OpportunitySource, PlatformConnector, StateStore
+from guardrails.limits import resolve_limits
+from operator_ai.planner import Planner, RulesProposer
+from operator_ai.settings import Settings
+from schemas.common import Platform
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    log: ActionsLog
+    state: StateStore
+    opportunities: OpportunitySource
+    artifacts: ArtifactStore
+    connectors: dict[Platform, PlatformConnector]
+    planner: Planner
+    clock: Callable[[], datetime] = utc_now
+    extras: dict[str, Any] = field(default_factory=dict)  # adapter handles for tools (sandbox world, llm helpers)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode_label
+
+    def approval_ttl(self, organization_id: str) -> timedelta:
+        policy = self.state.get_org(organization_id)
+        limits = resolve_limits(policy.limits if policy else {})
+        return timedelta(hours=float(limits.approval_ttl_hours))
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+
+
+def build_services(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+                   connectors: dict[Platform, PlatformConnector] | None = None) -> Services:
+    """Wire everything for the configured mode. `connectors` overrides platform adapters (tests)."""
+    settings = settings or Settings()
+    clock = clock or utc_now
+    if settings.backend == "gcp":
+        services = _gcp_services(settings, clock)
+    else:
+        services = _local_services(settings, clock)
+    if connectors:
+        services.connectors.update(connectors)
+    return services
+
+
+def _llm_helpers(settings: Settings) -> tuple[Any, Any, Any]:
+    from connectors.llm import build_llm_helpers
+
+    return build_llm_helpers(settings)
+
+
+def _planner(proposer: Any) -> Planner:
+    proposers: list[tuple[str, Any]] = [("rules", RulesProposer())]
+    if proposer is not None:
+        proposers.append(("claude", proposer))
+    return Planner(proposers)
+
+
+def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
+    from connectors.content import ContentPlatform
+    from connectors.local import LocalStore, seed_embedded_default
+    from connectors.sandbox import SandboxWorld
+
+    store = LocalStore.open(settings.database_path)
+    if settings.seed_samples:
+        seed_embedded_default(store, settings.samples_dir, clock(), orgs_file=settings.orgs_file,
+                              opportunities_file=settings.opportunities_file)
+    proposer, writer, subject_writer = _llm_helpers(settings)
+    world = SandboxWorld(store)
+    connectors: dict[Platform, PlatformConnector] = {
+        Platform.CONTENT: ContentPlatform(store, writer, mode="SANDBOX" if settings.platforms == "sandbox" else "LIVE"),
+    }
+    if settings.platforms == "sandbox":
+        connectors[Platform.GOOGLE_ADS] = world.google_ads()
+        connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
+    else:
+        connectors.update(_live_platforms(store))
+    services = Services(settings=settings, log=store, state=store, opportunities=store, artifacts=store,
+                        connectors=connectors, planner=_planner(proposer), clock=clock,
+                        extras={"world": world, "store": store, "subject_writer": subject_writer})
+    services.closers.append(store.close)
+    return services
+
+
+def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
+    from connectors.activecampaign import ActiveCampaignConnector
+    from connectors.google_ads import GoogleAdsConnector
+
+    def customers(org_id: str) -> set[str]:
+        policy = state.get_org(org_id)
+        return set(policy.connected.google_ads_customer_ids) if policy else set()
+
+    def ac_accounts(org_id: str) -> dict[str, Any]:
+        policy = state.get_org(org_id)
+        return {a.account_id: a for a in policy.connected.activecampaign} if policy else {}
+
+    return {
+        Platform.GOOGLE_ADS: GoogleAdsConnector(allowed_customers=customers),
+        Platform.ACTIVECAMPAIGN: ActiveCampaignConnector(accounts_for_org=ac_accounts),
+    }
+
+
+def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
+    from connectors.bigquery import build_bigquery_stores
+    from connectors.content import ContentPlatform
+    from connectors.firestore import build_firestore_stores
+
+    log, opportunities = build_bigquery_stores(settings)
+    state, artifacts = build_firestore_stores(settings)
+    proposer, writer, subject_writer = _llm_helpers(settings)
+    connectors: dict[Platform, PlatformConnector] = {
+        Platform.CONTENT: ContentPlatform(artifacts, writer, mode="LIVE"),
+    }
+    if settings.platforms == "live":
+        connectors.update(_live_platforms(state))
+    else:
+        from connectors.local import LocalStore
+        from connectors.sandbox import SandboxWorld
+
+        sandbox_store = LocalStore.open(settings.home / "sandbox.sqlite")
+        world = SandboxWorld(sandbox_store)
+        connectors[Platform.GOOGLE_ADS] = world.google_ads()
+        connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
+    return Services(settings=settings, log=log, state=state, opportunities=opportunities, artifacts=artifacts,
+                    connectors=connectors, planner=_planner(proposer), clock=clock,
+                    extras={"subject_writer": subject_writer})
