@@ -131,6 +131,7 @@ class EmailCampaignState(FrozenModel):
     series_id: str = "0"
     subject: str | None = None
     message_ids: tuple[str, ...] = ()
+    split_percentages: dict[str, int] = Field(default_factory=dict)  # message id -> share (split campaigns)
     test_tags: tuple[str, ...] = ()  # Operator-made split tests attached to this campaign
     opens: int = 0
     clicks: int = 0
