@@ -22,7 +22,12 @@ class ActionSpec(Protocol):
     platform: Platform
     model: type  # the pydantic action model
 
-    def snapshot_request(self, action: Action, key: str, window_days: int) -> SnapshotRequest:
+    def entity_key(self, action: Action) -> str:
+        """The changed entity's stable key (same target, same key), known before any read: used for
+        the similar-failure check and cooldowns. Equals `facts(...).entity_key`."""
+        ...
+
+    def snapshot_request(self, action: Action, key: str, window_days: int, organization_id: str) -> SnapshotRequest:
         """Which parts of the platform state to read before planning (batched per account)."""
         ...
 
@@ -51,3 +56,15 @@ class ActionSpec(Protocol):
     def finalize_rollback_plan(self, plan: RollbackPlan, result: ApplyResult) -> RollbackPlan:
         """Enrich the plan with what the platform returned (e.g. created resource names)."""
         ...
+
+    def rollback_refusal(self, action: Action, plan: RollbackPlan, snapshot: Snapshot, now: datetime) -> str | None:
+        """A reason the inverse can no longer apply to the current state whatever `--force` says (the
+        email campaign has started sending, the old send time has passed), or None. Drift is separate."""
+        ...
+
+
+# Keys a connector puts in `ApplyResult.details` so `finalize_rollback_plan` can record what the forward
+# apply created (connectors cannot import this package: these are the literal strings to use).
+DETAIL_RESOURCE_NAMES = "resource_names"  # Google Ads resource names of created negative criteria
+DETAIL_MESSAGE_IDS = "message_ids"  # ActiveCampaign split-test messages created
+DETAIL_CONTACT_AUTOMATION_IDS = "contact_automation_ids"  # ActiveCampaign contactAutomation runs started

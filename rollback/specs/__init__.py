@@ -1,0 +1,1 @@
+"""One spec object per action type, grouped by platform; `rollback.registry` assembles them."""
