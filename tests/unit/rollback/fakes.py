@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from connectors.base import PlatformError
+from connectors.base import PlatformError, StoreError
 from schemas.actions import BiddingScheme
 from schemas.common import ActionStatus, Platform
 from schemas.operations import ApplyOutcome, ApplyResult, ErrorInfo, ErrorKind, OpBatch
@@ -251,8 +251,11 @@ class FakeLog:
 
     def __init__(self) -> None:
         self.rows: list[ActionRecord] = []
+        self.down = False  # appends raise StoreError (store unavailable)
 
     def append(self, records: Sequence[ActionRecord]) -> None:
+        if self.down:
+            raise StoreError("log store unavailable")
         self.rows.extend(records)
 
     def latest(self, action_ids: Sequence[str]) -> dict[str, ActionRecord]:

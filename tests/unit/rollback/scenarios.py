@@ -89,6 +89,17 @@ SCENARIOS: dict[str, tuple[Callable[[], FakeWorld], dict[str, Any]]] = {
 }
 
 
+def full_world() -> FakeWorld:
+    """Every scenario's entities in one world (the ids do not collide)."""
+    world = _ads_world()
+    for other in (_ac_world(), _content_world()):
+        world.email_campaigns.update(other.email_campaigns)
+        world.automations.update(other.automations)
+        world.contacts.update(other.contacts)
+        world.content.update(other.content)
+    return world
+
+
 def scenario(action_type: str) -> tuple[FakeWorld, Action]:
     make_world, raw = SCENARIOS[action_type]
     return make_world(), parse_action(raw)
