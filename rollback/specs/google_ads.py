@@ -27,7 +27,7 @@ from schemas.actions import (
     NegativeKeyword,
     PauseCampaign,
 )
-from schemas.facts import ChangeFacts
+from schemas.facts import ChangeFacts, negative_keyword_notation
 from schemas.operations import (
     AddNegativeKeywordsOp,
     ApplyResult,
@@ -207,8 +207,9 @@ class AddNegativeKeywordsSpec(_CampaignSpec[AddNegativeKeywords]):
     def facts(self, action: Action, snapshot: Snapshot) -> ChangeFacts:
         own = self.own(action)
         key = self.entity_key(action)
+        new = self._new(own, snapshot)
         return ChangeFacts(entity_key=key, campaign_key=key,
-                           negative_keywords=tuple(kw.text for kw in self._new(own, snapshot)))
+                           negative_keywords=tuple(negative_keyword_notation(kw.text, kw.match_type) for kw in new))
 
     def observed_state(self, action: Action, snapshot: Snapshot) -> dict[str, Any]:
         wanted = self._wanted(self.own(action))

@@ -204,7 +204,7 @@ def test_pause_and_negatives_facts() -> None:
     assert facts.is_pause and facts.changes_campaign_spend and not facts.spend_increasing
     world, negatives = scenario("add_negative_keywords")
     facts = spec_for(negatives).facts(negatives, snap(world, negatives))
-    assert facts.negative_keywords == ("cheap widgets", "diy widgets")
+    assert facts.negative_keywords == ('"cheap widgets"', "[diy widgets]")  # Google Ads match-type notation
 
 
 def test_automation_facts_are_partially_reversible_and_count_new_enrolments() -> None:
