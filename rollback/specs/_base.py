@@ -7,6 +7,7 @@ same way (before_state is always `observed_state` of the snapshot the plan was m
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -72,7 +73,7 @@ def detail_ids(result: ApplyResult, key: str) -> tuple[str, ...]:
     return tuple(str(item) for item in raw)
 
 
-class BaseSpec(Generic[A]):
+class BaseSpec(ABC, Generic[A]):
     """Common protocol plumbing; subclasses fill in the per-type knowledge."""
 
     action_type: str
@@ -90,31 +91,37 @@ class BaseSpec(Generic[A]):
 
     # ------------------------------------------------------------------ per type (override)
 
+    @abstractmethod
     def entity_key(self, action: Action) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _request_fields(self, action: A) -> dict[str, Any]:
         """The ids/filters of the snapshot request (campaign_id, contact ids, url, ...)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def validate_against(self, action: Action, snapshot: Snapshot, now: datetime) -> str | None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def facts(self, action: Action, snapshot: Snapshot) -> ChangeFacts:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def observed_state(self, action: Action, snapshot: Snapshot) -> dict[str, Any]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def operations(self, action: Action, snapshot: Snapshot, action_id: str) -> tuple[Operation, ...]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _inverse(self, action: A, snapshot: Snapshot, action_id: str) -> tuple[Operation, ...]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _expected(self, action: A, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
         """`observed_state` as it will read after the forward operations succeed."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ shared
 

@@ -6,6 +6,7 @@ retried store writes the same artifact and the rollback knows which one to archi
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -47,8 +48,9 @@ class _ArtifactSpec(_ContentSpec):
     kind: ClassVar[Literal["content_brief", "internal_links"]]
     title_prefix: ClassVar[str]
 
+    @abstractmethod
     def _data(self, action: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        """The structured inputs stored with the artifact (the writer turns them into the body)."""
 
     def validate_against(self, action: Action, snapshot: Snapshot, now: datetime) -> str | None:
         return self._missing(action, snapshot)
