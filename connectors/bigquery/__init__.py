@@ -1,0 +1,50 @@
+"""Production persistence on BigQuery: the actions log, Scout opportunities and the DDL that creates them.
+
+`build_bigquery_stores(settings)` is what the composition root calls for `OPERATOR_BACKEND=gcp`: the
+actions log comes wrapped in the durable local outbox (a failed write is spooled, never dropped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from connectors.bigquery.actions_log import BigQueryActionsLog
+from connectors.bigquery.client import CallPolicy, make_bigquery_client
+from connectors.bigquery.ddl import init_bigquery
+from connectors.bigquery.opportunities import BigQueryOpportunitySource
+from connectors.outbox import OutboxActionsLog
+
+__all__ = [
+    "BigQueryActionsLog",
+    "BigQueryOpportunitySource",
+    "CallPolicy",
+    "build_bigquery_stores",
+    "init_bigquery",
+    "make_bigquery_client",
+]
+
+
+class BigQuerySettings(Protocol):
+    """The settings fields used here (operator_ai.settings.Settings has them; connectors may not import it)."""
+
+    gcp_project: str | None
+    bq_dataset: str
+    bq_endpoint: str | None
+    bq_location: str
+
+    @property
+    def outbox_path(self) -> Path: ...
+
+
+def bigquery_client_for(settings: BigQuerySettings) -> Any:
+    if not settings.gcp_project:
+        raise ValueError("OPERATOR_GCP_PROJECT is required for OPERATOR_BACKEND=gcp")
+    return make_bigquery_client(settings.gcp_project, endpoint=settings.bq_endpoint, location=settings.bq_location)
+
+
+def build_bigquery_stores(settings: BigQuerySettings) -> tuple[OutboxActionsLog, BigQueryOpportunitySource]:
+    client = bigquery_client_for(settings)
+    project = settings.gcp_project or ""
+    log = OutboxActionsLog(BigQueryActionsLog(client, project, settings.bq_dataset), settings.outbox_path)
+    return log, BigQueryOpportunitySource(client, project, settings.bq_dataset)

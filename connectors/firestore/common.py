@@ -1,0 +1,61 @@
+"""What the Firestore adapters share: collection names, timestamps, timeouts and error translation."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from google.api_core.exceptions import GoogleAPIError
+
+from connectors.base import StoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Collections:
+    """Top-level collection names (docs/storage.md). `prefix` isolates tenants of one database, e.g.
+    tests on an emulator that has no reset endpoint."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+
+def utc(value: Any) -> datetime | None:
+    """A Firestore timestamp (DatetimeWithNanoseconds) as a plain aware UTC datetime."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise StoreError(f"expected a timestamp in Firestore, found {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                    value.microsecond, tzinfo=UTC)
+
+
+def store_call(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Translate Firestore failures (RPC errors, a transaction that could not commit in its attempts)
+    into the port's `StoreError`; every other exception (ApprovalError, bugs) passes through."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except GoogleAPIError as error:
+                raise StoreError(f"Firestore {what} failed: {type(error).__name__}: {str(error)[:500]}") from error
+            except ValueError as error:
+                if "Failed to commit transaction" not in str(error):
+                    raise
+                raise StoreError(f"Firestore {what}: transaction contended: {error}") from error
+
+        return call
+
+    return wrap

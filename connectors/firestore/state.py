@@ -1,0 +1,161 @@
+"""`FirestoreStateStore` (StateStore port): organizations, kill switches, idempotency claims, counters.
+
+Claims are the heart of "never execute twice": the first claim of an action is a document `create()`,
+whose precondition (the document must not exist) Firestore enforces atomically, so of any number of
+concurrent runs exactly one creates it. Every later claim (lease takeover after a crashed run, a
+released action, the same run renewing) is a read-check-write transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from connectors.firestore.approvals import FirestoreApprovals
+from connectors.firestore.common import Collections, store_call, utc
+from schemas.common import stable_hash
+from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
+
+# Execution records older than this are never counted by a rate rule (the widest window is 24 h); a
+# Firestore TTL policy on `executions.expire_at` deletes them (docs/storage.md).
+EXECUTION_RETENTION = timedelta(days=8)
+
+
+class FirestoreStateStore(FirestoreApprovals):
+    def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 30.0):
+        self.client = client
+        self.names = Collections(prefix)
+        self.timeout_s = timeout_s
+
+    def _col(self, base: str) -> Any:
+        return self.client.collection(self.names.name(base))
+
+    # ------------------------------------------------------------------ organizations
+
+    @store_call("get_org")
+    def get_org(self, organization_id: str) -> OrgPolicy | None:
+        snap = self._col("organizations").document(organization_id).get(timeout=self.timeout_s)
+        return OrgPolicy.model_validate(snap.get("policy")) if snap.exists else None
+
+    @store_call("list_orgs")
+    def list_orgs(self) -> list[OrgPolicy]:
+        policies = [OrgPolicy.model_validate(snap.get("policy"))
+                    for snap in self._col("organizations").stream(timeout=self.timeout_s)]
+        return sorted(policies, key=lambda p: p.organization_id)
+
+    @store_call("put_org")
+    def put_org(self, policy: OrgPolicy) -> None:
+        self._col("organizations").document(policy.organization_id).set({
+            "organization_id": policy.organization_id,
+            "policy": policy.model_dump(mode="json"),
+            "updated_at": policy.updated_at or firestore.SERVER_TIMESTAMP,
+        }, timeout=self.timeout_s)
+
+    # ------------------------------------------------------------------ kill switches
+
+    @store_call("kill_switches")
+    def kill_switches(self, organization_id: str) -> KillSwitchState:
+        scopes = ["global"] if organization_id == "global" else ["global", organization_id]
+        refs = [self._col("kill_switches").document(scope) for scope in scopes]
+        found = {snap.id: snap.to_dict() for snap in self.client.get_all(refs, timeout=self.timeout_s) if snap.exists}
+
+        def switch(scope: str) -> KillSwitch | None:
+            data = found.get(scope)
+            if data is None or scope not in scopes:
+                return None
+            return KillSwitch(scope=scope, active=data["active"], set_by=data["set_by"],
+                              set_at=utc(data["set_at"]), reason=data["reason"])
+
+        return KillSwitchState(global_switch=switch("global"),
+                               org_switch=switch(organization_id) if organization_id != "global" else None)
+
+    @store_call("set_kill_switch")
+    def set_kill_switch(self, switch: KillSwitch) -> None:
+        """Set or clear one scope's switch (who, when, why), and append the change to its history."""
+        if not switch.scope or "/" in switch.scope:
+            raise ValueError(f"invalid kill switch scope {switch.scope!r}")
+        ref = self._col("kill_switches").document(switch.scope)
+        data = switch.model_dump()
+        batch = self.client.batch()
+        batch.set(ref, data)
+        batch.set(ref.collection("history").document(), data)
+        batch.commit(timeout=self.timeout_s)
+
+    # ------------------------------------------------------------------ idempotency claims
+
+    @store_call("claim")
+    def claim(self, action_id: str, run_id: str, now: datetime, lease_s: float) -> bool:
+        """Take the action for `run_id` when it is unclaimed, released, or the holder's lease ran out
+        (or this run already holds it: the lease is renewed). Never once it is done."""
+        ref = self._col("claims").document(action_id)
+        held = {"action_id": action_id, "run_id": run_id, "state": "held", "claimed_at": now,
+                "lease_until": now + timedelta(seconds=lease_s), "released_at": None}
+        try:
+            ref.create(held, timeout=self.timeout_s)
+            return True
+        except AlreadyExists:
+            pass
+
+        @firestore.transactional
+        def take(tx: Any) -> bool:
+            current = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            if current is not None:
+                if current["state"] == "done":
+                    return False
+                lease_until = utc(current["lease_until"])
+                if current["state"] == "held" and current["run_id"] != run_id and lease_until and lease_until > now:
+                    return False
+            tx.set(ref, held)
+            return True
+
+        return bool(take(self.client.transaction()))
+
+    @store_call("release")
+    def release(self, action_id: str, run_id: str, *, done: bool) -> None:
+        """Only the holder can release; a run whose lease was taken over changes nothing."""
+        ref = self._col("claims").document(action_id)
+
+        @firestore.transactional
+        def give_back(tx: Any) -> None:
+            current = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            if current is None or current["run_id"] != run_id or current["state"] != "held":
+                return
+            tx.update(ref, {"state": "done" if done else "released", "released_at": firestore.SERVER_TIMESTAMP})
+
+        give_back(self.client.transaction())
+
+    @store_call("claim_state")
+    def claim_state(self, action_id: str) -> dict[str, Any] | None:
+        data = self._col("claims").document(action_id).get(timeout=self.timeout_s).to_dict()
+        if data is None:
+            return None
+        return {"action_id": data["action_id"], "run_id": data["run_id"], "state": data["state"],
+                "claimed_at": utc(data["claimed_at"]), "lease_until": utc(data["lease_until"]),
+                "released_at": utc(data.get("released_at"))}
+
+    # ------------------------------------------------------------------ rate counters
+
+    def _executions(self, organization_id: str) -> Any:
+        return self._col("organizations").document(organization_id).collection("executions")
+
+    @store_call("record_execution")
+    def record_execution(self, organization_id: str, action_id: str, at: datetime) -> None:
+        """One document per (org, action, time), written with `create()`: a retried record of the same
+        execution counts once, and concurrent runs each add their own."""
+        doc_id = stable_hash([action_id, at.isoformat()], 32)
+        with contextlib.suppress(AlreadyExists):
+            self._executions(organization_id).document(doc_id).create(
+                {"action_id": action_id, "at": at, "expire_at": at + EXECUTION_RETENTION}, timeout=self.timeout_s)
+
+    @store_call("count_executions")
+    def count_executions(self, organization_id: str, since: datetime) -> int:
+        """Executions at or after `since`: an exact count aggregation over a single-field range (served
+        by Firestore's automatic index), so the rolling window has no bucket edges."""
+        query = self._executions(organization_id).where(filter=FieldFilter("at", ">=", since))
+        result = query.count().get(timeout=self.timeout_s)
+        return int(result[0][0].value)

@@ -1,0 +1,212 @@
+"""A durable local outbox in front of any `ActionsLog`: a failed log write is spooled, never dropped.
+
+The write-ahead rule says an action's EXECUTING row is durable before the platform call. When the log
+store is down that durability comes from here: the batch is written to a JSONL segment file (fsync'd,
+then atomically renamed into place) under the outbox directory, and flushed to the store on the next
+append or `flush_outbox()`, segment by segment in the order they were spooled. While anything is
+spooled, new batches queue behind it so the store receives transitions in order.
+
+A crash between a successful flush and the segment's deletion re-sends that segment; the stores
+collapse a repeated `event_id` (SQLite ignores it, BigQuery reads de-duplicate it), so the latest-state
+view never shows duplicates. Reads merge spooled records with the store's, so the Operator keeps seeing
+an in-flight action while its rows wait here. One `flock` on the directory serialises writers across
+threads and processes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+
+import requests
+from google.api_core.exceptions import GoogleAPIError
+
+from connectors.base import ActionsLog, StoreError
+from schemas.common import ActionStatus
+from schemas.records import ActionRecord
+
+logger = logging.getLogger(__name__)
+
+# Failures of the store (not of our own code): these are spooled. Anything else is a bug and is raised.
+WRITE_FAILURES: tuple[type[BaseException], ...] = (
+    StoreError, GoogleAPIError, requests.RequestException, OSError, sqlite3.Error,
+)
+_SUFFIX = ".jsonl"
+
+
+def _order_key(record: ActionRecord) -> tuple[int, datetime]:
+    return record.seq, record.event_time
+
+
+class OutboxActionsLog:
+    """`ActionsLog` port: delegates to `inner`, spooling to `directory` whenever a write fails."""
+
+    def __init__(self, inner: ActionsLog, directory: Path):
+        self.inner = inner
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ writes
+
+    def append(self, records: Sequence[ActionRecord]) -> None:
+        if not records:
+            return
+        with self._locked():
+            if self._segments():
+                self._flush_locked()
+            if self._segments():  # the store is still down: queue behind what is already waiting
+                self._spool(records)
+                return
+            try:
+                self.inner.append(records)
+            except WRITE_FAILURES as error:
+                logger.warning("actions log write failed (%s); spooled %d record(s) to %s",
+                               type(error).__name__, len(records), self.directory)
+                self._spool(records)
+
+    def flush_outbox(self) -> int:
+        """Send spooled records to the store in order; answer how many went. Stops at the first segment
+        the store refuses (it stays spooled for the next run)."""
+        with self._locked():
+            return self._flush_locked() + self.inner.flush_outbox()
+
+    @property
+    def pending(self) -> int:
+        """How many records wait in the outbox."""
+        return sum(len(records) for _, records in self._read_segments())
+
+    # ------------------------------------------------------------------ reads (store + spool)
+
+    def latest(self, action_ids: Sequence[str]) -> dict[str, ActionRecord]:
+        wanted = set(action_ids)
+        spooled = {k: v for k, v in self._spooled_latest().items() if k in wanted}  # read spool first: a
+        found = self.inner.latest(action_ids)  # concurrent flush then shows the rows in the store instead
+        for action_id, record in spooled.items():
+            stored = found.get(action_id)
+            if stored is None or _order_key(record) >= _order_key(stored):
+                found[action_id] = record
+        return found
+
+    def events(self, action_id: str) -> list[ActionRecord]:
+        spooled = [r for _, records in self._read_segments() for r in records if r.action_id == action_id]
+        merged = {r.event_id: r for r in self.inner.events(action_id)}
+        for record in spooled:
+            merged.setdefault(record.event_id, record)
+        return sorted(merged.values(), key=_order_key)
+
+    def query(
+        self,
+        *,
+        organization_id: str | None = None,
+        since: datetime | None = None,
+        statuses: Sequence[ActionStatus] | None = None,
+        opportunity_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[ActionRecord]:
+        """The store's answer, corrected for spooled actions: their true latest row (spool or store,
+        whichever is newer) replaces the store's and is filtered like any other."""
+        spooled = self._spooled_latest()
+        stored = self.inner.query(organization_id=organization_id, since=since, statuses=statuses,
+                                  opportunity_id=opportunity_id, limit=limit + len(spooled))
+        if not spooled:
+            return stored
+        current = self.inner.latest(list(spooled))
+        for action_id, record in spooled.items():
+            if action_id not in current or _order_key(record) >= _order_key(current[action_id]):
+                current[action_id] = record
+        rows = [r for r in stored if r.action_id not in spooled]
+        rows += [r for r in current.values() if _matches(r, organization_id, since, statuses, opportunity_id)]
+        rows.sort(key=lambda r: r.event_time, reverse=True)
+        return rows[: max(0, limit)]
+
+    # ------------------------------------------------------------------ spool files
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.directory / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _segments(self) -> list[Path]:
+        return sorted(self.directory.glob(f"*{_SUFFIX}"))
+
+    def _spool(self, records: Sequence[ActionRecord]) -> None:
+        """Write one segment durably: temp file, fsync, rename, fsync the directory."""
+        segments = self._segments()
+        number = int(segments[-1].name.split("-", 1)[0]) + 1 if segments else 1
+        final = self.directory / f"{number:012d}-{uuid.uuid4().hex[:8]}{_SUFFIX}"
+        temp = self.directory / f".{final.name}.tmp"
+        with temp.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(record.model_dump_json() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.rename(final)
+        self._sync_directory()
+
+    def _flush_locked(self) -> int:
+        flushed = 0
+        for path, records in self._read_segments():
+            try:
+                self.inner.append(records)
+            except WRITE_FAILURES as error:
+                logger.warning("outbox flush stopped at %s (%s); %s stays spooled", path.name,
+                               type(error).__name__, path.name)
+                break
+            path.unlink()
+            self._sync_directory()
+            flushed += len(records)
+        if flushed:
+            logger.info("outbox flushed %d record(s) from %s", flushed, self.directory)
+        return flushed
+
+    def _read_segments(self) -> list[tuple[Path, list[ActionRecord]]]:
+        """Every readable segment in order. A segment that no longer parses is renamed `.corrupt` and
+        reported (kept for a person, never deleted) so it cannot block the ones behind it."""
+        segments: list[tuple[Path, list[ActionRecord]]] = []
+        for path in self._segments():
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except FileNotFoundError:  # flushed by another process meanwhile
+                continue
+            try:
+                segments.append((path, [ActionRecord.model_validate_json(line) for line in lines if line]))
+            except ValueError:
+                logger.error("outbox segment %s does not parse; kept as %s.corrupt", path, path.name)
+                with suppress(FileNotFoundError):
+                    path.rename(path.with_name(path.name + ".corrupt"))
+        return segments
+
+    def _spooled_latest(self) -> dict[str, ActionRecord]:
+        latest: dict[str, ActionRecord] = {}
+        for _, records in self._read_segments():
+            for record in records:
+                held = latest.get(record.action_id)
+                if held is None or _order_key(record) >= _order_key(held):
+                    latest[record.action_id] = record
+        return latest
+
+    def _sync_directory(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _matches(record: ActionRecord, organization_id: str | None, since: datetime | None,
+             statuses: Sequence[ActionStatus] | None, opportunity_id: str | None) -> bool:
+    return ((organization_id is None or record.organization_id == organization_id)
+            and (since is None or record.event_time >= since)
+            and (statuses is None or record.status in {ActionStatus(s) for s in statuses})
+            and (opportunity_id is None or record.opportunity_id == opportunity_id))

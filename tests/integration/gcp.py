@@ -1,0 +1,70 @@
+"""Building the production stores against the test emulators (shared by tests/integration and the
+port-level suite's "gcp" backend)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.bigquery import BigQueryActionsLog, BigQueryOpportunitySource, CallPolicy, init_bigquery
+from connectors.firestore import FirestoreArtifactStore, FirestoreStateStore
+from connectors.outbox import OutboxActionsLog
+from tests.servers.bigquery import BigQueryEmulator
+from tests.servers.firestore import FirestoreEmulator
+
+# Short deadlines: a failing call must fail the test in seconds, not after the client's 600 s of retries.
+TEST_POLICY = CallPolicy(timeout_s=10, deadline_s=15)
+
+
+@dataclass
+class GcpStores:
+    """The four ports on the production adapters: what the composition root builds for `gcp`."""
+
+    log: OutboxActionsLog
+    state: FirestoreStateStore
+    opportunities: BigQueryOpportunitySource
+    artifacts: FirestoreArtifactStore
+    dataset: str
+    bq_client: Any
+
+
+def fresh_dataset(bq_client: Any, project: str) -> str:
+    dataset = f"t_{uuid.uuid4().hex[:12]}"
+    init_bigquery(bq_client, project, dataset, policy=TEST_POLICY)
+    return dataset
+
+
+def drop_dataset(bq_client: Any, project: str, dataset: str) -> None:
+    bq_client.delete_dataset(f"{project}.{dataset}", delete_contents=True, not_found_ok=True, timeout=10)
+
+
+def firestore_prefix(emulator: FirestoreEmulator) -> str:
+    """Wipe the official emulator; on the fallback (no reset endpoint) isolate by collection prefix."""
+    emulator.reset()
+    return "" if emulator.official else emulator.namespace()
+
+
+@contextmanager
+def gcp_stores(firestore: FirestoreEmulator, bigquery: BigQueryEmulator, outbox_dir: Path) -> Iterator[GcpStores]:
+    """Fresh, empty stores: a new BigQuery dataset (dropped afterwards) and an empty Firestore."""
+    bq_client = bigquery.client()
+    dataset = fresh_dataset(bq_client, bigquery.project)
+    fs_client = firestore.client()
+    prefix = firestore_prefix(firestore)
+    try:
+        yield GcpStores(
+            log=OutboxActionsLog(BigQueryActionsLog(bq_client, bigquery.project, dataset, policy=TEST_POLICY),
+                                 outbox_dir),
+            state=FirestoreStateStore(fs_client, prefix=prefix, timeout_s=10),
+            opportunities=BigQueryOpportunitySource(bq_client, bigquery.project, dataset, policy=TEST_POLICY),
+            artifacts=FirestoreArtifactStore(fs_client, prefix=prefix, timeout_s=10),
+            dataset=dataset,
+            bq_client=bq_client,
+        )
+    finally:
+        drop_dataset(bq_client, bigquery.project, dataset)
+        fs_client.close()
