@@ -162,6 +162,9 @@ class ContentPlatform:
         if existing is not None:
             if existing.organization_id != organization_id:
                 raise PermanentError(f"artifact id {op.artifact_id} belongs to another organization")
+            if existing.archived_at is not None:
+                raise PermanentError(f"artifact {op.artifact_id} exists but was archived (taken back); "
+                                     "it is not revived: plan a new action")
             details["artifact_ids"].append(op.artifact_id)
             details["already_stored"] = True
             return _Undo()

@@ -214,6 +214,9 @@ def test_a_later_failure_undoes_the_earlier_operations(platform: ContentPlatform
     assert result.error.kind == ErrorKind.RETRYABLE
     assert store.artifacts["art-1"].archived_at == NOW  # taken back
     assert store.get_refresh_flag(ORG, URL) == (False, None)
+    [again] = platform.apply("content", [batch(store_op())])  # an archived artifact is never revived
+    assert again.outcome == ApplyOutcome.FAILED and again.error is not None
+    assert again.error.kind == ErrorKind.PERMANENT and "archived" in again.error.message
 
 
 def test_a_failed_undo_makes_the_batch_uncertain(platform: ContentPlatform, store: MemoryArtifactStore) -> None:
