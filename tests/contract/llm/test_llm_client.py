@@ -3,6 +3,7 @@ retries on 429/529, errors mapped to `LlmUnavailable`, configuration, and no key
 
 from __future__ import annotations
 
+import socket
 from types import SimpleNamespace
 
 import pytest
@@ -73,7 +74,10 @@ def test_failures_become_llm_unavailable(fake: FakeMessagesApi, client: LlmClien
 
 
 def test_no_server_is_a_connection_failure() -> None:
-    client = LlmClient(LlmSettings(api_key="k", base_url="http://127.0.0.1:9", max_retries=0, timeout_s=2))
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = LlmClient(LlmSettings(api_key="k", base_url=f"http://127.0.0.1:{port}", max_retries=0, timeout_s=2))
     with pytest.raises(LlmUnavailable) as caught:
         ask(client)
     assert caught.value.kind == "connection"
