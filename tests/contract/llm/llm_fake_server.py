@@ -1,12 +1,14 @@
 """A local fake of the Anthropic Messages API (stdlib only) that the real SDK talks to via `base_url`.
 
-Tests script the replies (status, JSON body, headers) in order and inspect the recorded requests.
+Tests script the replies (status, JSON body, headers) in order, or set `responder` to answer from the
+request body (for runs whose call order is not fixed), and inspect the recorded requests.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,6 +39,7 @@ class FakeMessagesApi:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[Reply] = []
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self._lock = threading.Lock()
         outer = self
 
@@ -49,7 +52,8 @@ class FakeMessagesApi:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with outer._lock:
                     outer.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                    reply = outer.script.pop(0) if outer.script else (
+                    responder = outer.responder
+                    reply = outer.script.pop(0) if outer.script else responder(body) if responder else (
                         500, {"type": "error", "error": {"type": "api_error", "message": "script empty"}},
                         {"x-should-retry": "false"})
                 status, payload, headers = reply
@@ -75,6 +79,7 @@ class FakeMessagesApi:
         with self._lock:
             self.requests.clear()
             self.script.clear()
+            self.responder = None
 
     def close(self) -> None:
         self._server.shutdown()
