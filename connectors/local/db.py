@@ -1,0 +1,145 @@
+"""One SQLite file shared by threads and processes: connections, transactions and the schema.
+
+Each thread gets its own connection (sqlite3 connections must not be shared across threads mid-
+transaction); WAL mode lets readers run while one writer holds the lock; every write is a
+`BEGIN IMMEDIATE` transaction so read-check-write sequences (claims, approvals, sandbox batches) are
+atomic across processes too. Nested `write()` blocks become savepoints, so a caller can compose
+several store calls into one atomic unit (the seeding does).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from connectors.base import StoreError
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "sql" / "sqlite.sql"
+SCHEMA_VERSION = "1"
+BUSY_TIMEOUT_S = 30.0
+
+
+class Database:
+    """A SQLite file with per-thread connections and re-entrant write transactions."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+
+    @classmethod
+    def open(cls, path: str | Path) -> Database:
+        """Create the parent directories, the file and the schema (idempotent)."""
+        db = cls(path)
+        db.path.parent.mkdir(parents=True, exist_ok=True)
+        db.create_schema()
+        return db
+
+    def create_schema(self) -> None:
+        conn = self.connection()
+        conn.executescript(SCHEMA_FILE.read_text(encoding="utf-8"))
+        with self.write() as tx:
+            tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: transactions are opened explicitly)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"database {self.path} is closed")
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # write-ahead rows must survive a crash
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """An atomic write: `BEGIN IMMEDIATE` (or a savepoint when already inside one)."""
+        conn = self.connection()
+        depth: int = self._local.depth
+        savepoint = f"sp{depth}"
+        if depth == 0:
+            _begin(conn, "BEGIN IMMEDIATE")
+        else:
+            conn.execute(f"SAVEPOINT {savepoint}")
+        self._local.depth = depth + 1
+        try:
+            yield conn
+        except BaseException:
+            if depth == 0:
+                conn.execute("ROLLBACK")
+            else:
+                conn.execute(f"ROLLBACK TO {savepoint}")
+                conn.execute(f"RELEASE {savepoint}")
+            raise
+        else:
+            if depth == 0:
+                _commit(conn)
+            else:
+                conn.execute(f"RELEASE {savepoint}")
+        finally:
+            self._local.depth = depth
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read over several statements (a deferred transaction; free inside a write)."""
+        conn = self.connection()
+        if self._local.depth > 0:
+            yield conn
+            return
+        _begin(conn, "BEGIN")
+        self._local.depth = 1
+        try:
+            yield conn
+        finally:
+            self._local.depth = 0
+            conn.execute("COMMIT")
+
+    def drop_everything(self) -> None:
+        """Drop every table, view and trigger and recreate the schema (tests and `reset` only)."""
+        conn = self.connection()
+        rows = conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        with self.write() as tx:
+            for row in rows:
+                tx.execute(f'DROP {row["type"].upper()} IF EXISTS "{row["name"]}"')
+        self.create_schema()
+
+    def close(self) -> None:
+        """Close every thread's connection; the object cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+
+def _begin(conn: sqlite3.Connection, statement: str) -> None:
+    """Open a transaction; a file that stays locked past the busy timeout is an unavailable store."""
+    try:
+        conn.execute(statement)
+    except sqlite3.OperationalError as error:
+        raise StoreError(f"local database unavailable: {error}") from error
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StoreError(f"local database commit failed: {error}") from error

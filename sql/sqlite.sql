@@ -1,0 +1,181 @@
+-- The embedded default's database: one SQLite file (WAL mode) holding the actions log, the state store,
+-- the opportunity source, content artifacts and the sandbox platforms' accounts.
+-- Applied by connectors.local.db.Database on open; every statement is idempotent (IF NOT EXISTS).
+--
+-- Conventions: timestamps are TEXT in UTC, fixed width ("2026-11-20T09:12:00.000000+00:00") so that string
+-- order is time order; JSON values are TEXT; money is a decimal string (never a float).
+
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,   -- schema_version, seeded_at
+  value TEXT NOT NULL
+);
+
+-- ----------------------------------------------------------------------------- actions log (append-only)
+-- Columns of the original marketing_ai.actions_log plus event_id/seq/event_time/run_id/verdict/checks/plan_hash.
+CREATE TABLE IF NOT EXISTS actions_log (
+  row_no                  INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order (tie-break)
+  event_id                TEXT NOT NULL UNIQUE,               -- ActionRecord.event_id: a duplicate write is ignored
+  action_id               TEXT NOT NULL,
+  seq                     INTEGER NOT NULL,
+  opportunity_id          TEXT,
+  organization_id         TEXT NOT NULL,
+  action_type             TEXT NOT NULL,
+  platform                TEXT NOT NULL,
+  payload                 TEXT NOT NULL,                      -- JSON
+  status                  TEXT NOT NULL,
+  event_time              TEXT NOT NULL,
+  run_id                  TEXT NOT NULL,
+  executed_at             TEXT,
+  executed_by             TEXT,
+  result                  TEXT,                               -- JSON
+  error_message           TEXT,
+  rollback_plan           TEXT,                               -- JSON
+  rolled_back_at          TEXT,
+  measurement_checkpoints TEXT NOT NULL DEFAULT '[]',         -- JSON array of timestamps
+  verdict                 TEXT,                               -- JSON
+  checks                  TEXT NOT NULL DEFAULT '[]',         -- JSON array
+  plan_hash               TEXT,
+  inserted_at             TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS actions_log_action ON actions_log (action_id, seq);
+CREATE INDEX IF NOT EXISTS actions_log_org_time ON actions_log (organization_id, event_time);
+CREATE INDEX IF NOT EXISTS actions_log_opportunity ON actions_log (opportunity_id);
+
+CREATE TRIGGER IF NOT EXISTS actions_log_no_update BEFORE UPDATE ON actions_log
+BEGIN
+  SELECT RAISE(ABORT, 'actions_log is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS actions_log_no_delete BEFORE DELETE ON actions_log
+BEGIN
+  SELECT RAISE(ABORT, 'actions_log is append-only');
+END;
+
+-- The current state of every action: its latest row (highest seq). For people at the sqlite3 prompt;
+-- the adapter runs the same window query with its filters pushed down.
+CREATE VIEW IF NOT EXISTS actions_current AS
+SELECT * FROM (
+  SELECT l.*, ROW_NUMBER() OVER (PARTITION BY action_id ORDER BY seq DESC, row_no DESC) AS latest_rank
+  FROM actions_log AS l
+) WHERE latest_rank = 1;
+
+-- ----------------------------------------------------------------------------- state store
+CREATE TABLE IF NOT EXISTS organizations (
+  organization_id TEXT PRIMARY KEY,
+  policy          TEXT NOT NULL,   -- OrgPolicy JSON (credential references only, never secrets)
+  updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS kill_switches (
+  scope   TEXT PRIMARY KEY,        -- 'global' or an organization id
+  active  INTEGER NOT NULL,
+  set_by  TEXT NOT NULL,
+  set_at  TEXT NOT NULL,
+  reason  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS claims (
+  action_id   TEXT PRIMARY KEY,
+  run_id      TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('held', 'released', 'done')),
+  claimed_at  TEXT NOT NULL,
+  lease_until TEXT NOT NULL,
+  released_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS approvals (
+  action_id       TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL,
+  plan_hash       TEXT NOT NULL,
+  requested_at    TEXT NOT NULL,
+  expires_at      TEXT NOT NULL,
+  summary         TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'expired')),
+  decided_by      TEXT,
+  decided_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (status, organization_id, requested_at);
+
+CREATE TABLE IF NOT EXISTS executions (
+  organization_id TEXT NOT NULL,
+  action_id       TEXT NOT NULL,
+  at              TEXT NOT NULL,
+  PRIMARY KEY (organization_id, action_id, at)
+);
+
+-- ----------------------------------------------------------------------------- opportunity source
+CREATE TABLE IF NOT EXISTS opportunities (
+  row_key         TEXT PRIMARY KEY,  -- the opportunity_id, or 'raw:<hash>' for rows without a usable id
+  opportunity_id  TEXT,
+  organization_id TEXT,
+  status          TEXT,              -- NULL when the row has no readable status (still pulled: bad input)
+  expires_at      TEXT,
+  raw             TEXT NOT NULL,     -- exactly what was loaded
+  raw_is_json     INTEGER NOT NULL,  -- 0: the line was not even JSON; it is handed back as text
+  loaded_at       TEXT NOT NULL,
+  load_order      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS opportunities_pull ON opportunities (status, organization_id);
+
+-- ----------------------------------------------------------------------------- content artifacts
+CREATE TABLE IF NOT EXISTS artifacts (
+  artifact_id     TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  key             TEXT NOT NULL,
+  title           TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  data            TEXT NOT NULL,     -- JSON
+  created_at      TEXT NOT NULL,
+  archived_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS artifacts_key ON artifacts (organization_id, key);
+
+CREATE TABLE IF NOT EXISTS refresh_flags (
+  organization_id TEXT NOT NULL,
+  url             TEXT NOT NULL,
+  flagged         INTEGER NOT NULL,
+  reason          TEXT,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (organization_id, url)
+);
+
+-- ----------------------------------------------------------------------------- sandbox platforms
+-- Accounts and which organization owns each (the sandbox's allowlist).
+CREATE TABLE IF NOT EXISTS sandbox_accounts (
+  platform        TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  organization_id TEXT NOT NULL,
+  data            TEXT NOT NULL,     -- JSON: currency, min_daily_budget, base_url, ...
+  PRIMARY KEY (platform, account_id)
+);
+
+-- Every entity of a sandbox account as JSON (campaign, budget, ad_group, keyword, negative, search_term,
+-- email_campaign, message, automation, contact, contact_automation, page).
+CREATE TABLE IF NOT EXISTS sandbox_entities (
+  platform   TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  entity_id  TEXT NOT NULL,
+  data       TEXT NOT NULL,
+  PRIMARY KEY (platform, account_id, kind, entity_id)
+);
+
+-- Daily metrics per campaign/keyword: seeded from the fixture's window totals, extended day by day.
+CREATE TABLE IF NOT EXISTS sandbox_metrics (
+  platform         TEXT NOT NULL,
+  account_id       TEXT NOT NULL,
+  entity_kind      TEXT NOT NULL,    -- campaign | keyword
+  entity_id        TEXT NOT NULL,
+  day              TEXT NOT NULL,    -- YYYY-MM-DD (UTC)
+  cost             TEXT NOT NULL,
+  conversions      TEXT NOT NULL,
+  conversion_value TEXT NOT NULL,
+  clicks           INTEGER NOT NULL,
+  impressions      INTEGER NOT NULL,
+  PRIMARY KEY (platform, account_id, entity_kind, entity_id, day)
+);
+
+CREATE TABLE IF NOT EXISTS sandbox_counters (
+  name  TEXT PRIMARY KEY,            -- id sequences for created resources (criteria, runs, messages)
+  value INTEGER NOT NULL
+);
