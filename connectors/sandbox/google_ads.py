@@ -1,0 +1,184 @@
+"""The Google-Ads-like sandbox platform: snapshots part by part, metrics advancing day by day.
+
+Entities of a customer (see `fixture.py` for how they are seeded):
+campaign {campaign_id, name, status, labels, start_date, budget_id, bidding, daily_profile, metrics_through},
+budget {budget_id, amount, explicitly_shared}, ad_group {ad_group_id, campaign_id, cpc_bid},
+keyword "<ad_group>~<criterion>" {…, cpc_bid or null, daily_profile, metrics_through},
+negative "<campaign>~<criterion>" {campaign_id, criterion_id, text, match_type},
+search_term "<campaign>|<text>" {campaign_id, text, conversions, cost, clicks}.
+Operations are in `google_ads_ops.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from connectors.sandbox.entities import Entities, get_account
+from connectors.sandbox.google_ads_ops import GOOGLE_ADS_OPERATIONS, negative_resource_name
+from connectors.sandbox.metrics import extend, window
+from connectors.sandbox.platform import OpHandler, SandboxPlatform
+from schemas.actions import BiddingScheme
+from schemas.common import Platform
+from schemas.snapshots import (
+    AccountState,
+    BudgetState,
+    CampaignState,
+    KeywordState,
+    NegativeKeywordState,
+    Performance,
+    SearchTermState,
+    Snapshot,
+    SnapshotPart,
+    SnapshotRequest,
+)
+
+
+class GoogleAdsSandbox(SandboxPlatform):
+    platform: ClassVar[Platform] = Platform.GOOGLE_ADS
+    operations: ClassVar[dict[str, OpHandler]] = GOOGLE_ADS_OPERATIONS
+
+    def advance(self, ents: Entities, today: date) -> None:
+        through = today - timedelta(days=1)
+        campaigns = {c["campaign_id"]: c for c in ents.all("campaign")}
+        for campaign_id, campaign in campaigns.items():
+            updated = extend(ents, "campaign", campaign_id, campaign, through,
+                             active=campaign["status"] == "ENABLED", start=_start(campaign))
+            if updated is not campaign:
+                ents.put("campaign", campaign_id, updated)
+        for keyword in ents.all("keyword"):
+            campaign = campaigns.get(keyword["campaign_id"], {})
+            active = keyword["status"] == "ENABLED" and campaign.get("status") == "ENABLED"
+            key = f"{keyword['ad_group_id']}~{keyword['criterion_id']}"
+            updated = extend(ents, "keyword", key, keyword, through, active=active, start=_start(campaign))
+            if updated is not keyword:
+                ents.put("keyword", key, updated)
+
+    def read(self, ents: Entities, request: SnapshotRequest, now: datetime) -> Snapshot:
+        return _Reader(ents, request, now).snapshot()
+
+
+def _start(campaign: dict[str, Any]) -> date | None:
+    value = campaign.get("start_date")
+    return date.fromisoformat(value) if value else None
+
+
+class _Reader:
+    """Answers one request; each part has its own reader (a registry, not a chain of ifs)."""
+
+    def __init__(self, ents: Entities, request: SnapshotRequest, now: datetime):
+        self.ents, self.request, self.now = ents, request, now
+        self.missing: list[str] = []
+        self.keyword: dict[str, Any] | None = None
+        if request.ad_group_id and request.criterion_id:
+            key = f"{request.ad_group_id}~{request.criterion_id}"
+            self.keyword = ents.get("keyword", key)
+            if self.keyword is None and SnapshotPart.KEYWORD in request.parts:
+                self.missing.append(f"keyword:{key}")
+        self.campaign_id = request.campaign_id or (self.keyword or {}).get("campaign_id")
+        self.campaign = ents.get("campaign", self.campaign_id) if self.campaign_id else None
+        if self.campaign_id and self.campaign is None and request.parts & _CAMPAIGN_PARTS:
+            self.missing.append(f"campaign:{self.campaign_id}")
+        today = now.astimezone(UTC).date()  # metric days are UTC days, as the platform advances them
+        self.last_day = today - timedelta(days=1)
+        self.first_day = today - timedelta(days=request.window_days)
+
+    def snapshot(self) -> Snapshot:
+        parts: dict[str, Any] = {}
+        for part in sorted(self.request.parts):
+            reader = _READERS.get(part)
+            value = reader(self) if reader else None
+            if value is not None:
+                parts[part.value] = value
+        return Snapshot(key=self.request.key, platform=Platform.GOOGLE_ADS, account_id=self.ents.account_id,
+                        read_at=self.now, source="sandbox", missing=tuple(dict.fromkeys(self.missing)), **parts)
+
+    def performance(self, kind: str, entity_id: str) -> Performance:
+        totals = window(self.ents, kind, entity_id, self.first_day, self.last_day)
+        return Performance(window_days=self.request.window_days, cost=totals.cost, conversions=totals.conversions,
+                           conversion_value=totals.conversion_value, clicks=totals.clicks,
+                           impressions=totals.impressions, data_as_of=self.now)
+
+    def account(self) -> AccountState:
+        info = get_account(self.ents.conn, "google_ads", self.ents.account_id)
+        data = info.data if info else {}
+        enabled_budgets = {c["budget_id"] for c in self.ents.all("campaign") if c["status"] == "ENABLED"}
+        total = sum((Decimal(b["amount"]) for b in self.ents.all("budget") if b["budget_id"] in enabled_budgets),
+                    Decimal(0))
+        return AccountState(account_id=self.ents.account_id, currency=data.get("currency", "USD"),
+                            total_daily_budget=total, min_daily_budget=Decimal(data.get("min_daily_budget", "1.00")))
+
+    def campaign_state(self) -> CampaignState | None:
+        c = self.campaign
+        if c is None:
+            return None
+        return CampaignState(campaign_id=c["campaign_id"], name=c["name"], status=c["status"],
+                             labels=tuple(c.get("labels", ())), start_date=c.get("start_date"),
+                             bidding=BiddingScheme.model_validate(c["bidding"]), budget_id=c.get("budget_id"))
+
+    def budget(self) -> BudgetState | None:
+        if self.campaign is None or not self.campaign.get("budget_id"):
+            return None
+        budget = self.ents.get("budget", self.campaign["budget_id"])
+        if budget is None:
+            self.missing.append(f"budget:{self.campaign['budget_id']}")
+            return None
+        references = sum(1 for c in self.ents.all("campaign")
+                         if c.get("budget_id") == budget["budget_id"] and c["status"] != "REMOVED")
+        return BudgetState(budget_id=budget["budget_id"], amount=Decimal(budget["amount"]),
+                           explicitly_shared=bool(budget.get("explicitly_shared")), reference_count=references)
+
+    def campaign_performance(self) -> Performance | None:
+        return self.performance("campaign", self.campaign["campaign_id"]) if self.campaign else None
+
+    def negatives(self) -> tuple[NegativeKeywordState, ...] | None:
+        if self.campaign is None:
+            return None
+        return tuple(
+            NegativeKeywordState(text=n["text"], match_type=n["match_type"], resource_name=negative_resource_name(
+                self.ents.account_id, n["campaign_id"], n["criterion_id"]))
+            for n in self.ents.all("negative") if n["campaign_id"] == self.campaign["campaign_id"]
+        )
+
+    def search_terms(self) -> tuple[SearchTermState, ...] | None:
+        if self.campaign is None:
+            return None
+        terms = [t for t in self.ents.all("search_term") if t["campaign_id"] == self.campaign["campaign_id"]]
+        terms.sort(key=lambda t: (-Decimal(t["cost"]), t["text"]))
+        return tuple(SearchTermState(text=t["text"], conversions=Decimal(t["conversions"]), cost=Decimal(t["cost"]),
+                                     clicks=int(t["clicks"])) for t in terms)
+
+    def keyword_state(self) -> KeywordState | None:
+        k = self.keyword
+        if k is None:
+            return None
+        ad_group = self.ents.get("ad_group", k["ad_group_id"]) or {}
+        campaign = self.campaign or {}
+        strategy = BiddingScheme.model_validate(campaign["bidding"]).strategy if campaign else "manual_cpc"
+        own = Decimal(k["cpc_bid"]) if k.get("cpc_bid") is not None else None
+        default = Decimal(ad_group.get("cpc_bid", "0.01"))
+        source = "CRITERION" if own is not None else "AD_GROUP"
+        if strategy != "manual_cpc":
+            source = "CAMPAIGN_BIDDING_STRATEGY"
+        return KeywordState(
+            ad_group_id=k["ad_group_id"], criterion_id=k["criterion_id"], campaign_id=k["campaign_id"],
+            text=k["text"], match_type=k["match_type"], status=k["status"], cpc_bid=own,
+            effective_cpc_bid=own if own is not None else default, bid_source=source,
+            campaign_bidding_strategy=strategy,
+            performance=self.performance("keyword", f"{k['ad_group_id']}~{k['criterion_id']}"),
+        )
+
+
+_CAMPAIGN_PARTS = frozenset({SnapshotPart.CAMPAIGN, SnapshotPart.BUDGET, SnapshotPart.PERFORMANCE,
+                             SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS})
+_READERS: dict[SnapshotPart, Callable[[_Reader], Any]] = {
+    SnapshotPart.ACCOUNT: _Reader.account,
+    SnapshotPart.CAMPAIGN: _Reader.campaign_state,
+    SnapshotPart.BUDGET: _Reader.budget,
+    SnapshotPart.PERFORMANCE: _Reader.campaign_performance,
+    SnapshotPart.NEGATIVES: _Reader.negatives,
+    SnapshotPart.SEARCH_TERMS: _Reader.search_terms,
+    SnapshotPart.KEYWORD: _Reader.keyword_state,
+}

@@ -1,0 +1,141 @@
+"""Sandbox metrics as daily series, so windows, freshness and "before vs after" measurement work.
+
+The fixture gives window totals per campaign/keyword. Seeding spreads them over the window's days with
+deterministic weights (0.8–1.2, from a hash of entity and day) so the window sums to the totals exactly.
+Each entity keeps its daily average (`daily_profile`) and the last materialised day (`metrics_through`);
+reads extend the series day by day up to yesterday: an enabled entity keeps spending at its profile
+(times the day's weight), a paused one spends nothing. A later simulation can write days of its own
+(`put_day`; days already written are kept). Complete days only: today's partial day appears tomorrow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from connectors.sandbox.entities import Entities
+
+CENT = Decimal("0.01")
+_PUT_DAY = ("INTO sandbox_metrics (platform, account_id, entity_kind, entity_id, day, cost, conversions, "
+            "conversion_value, clicks, impressions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_PUT_DAY_REPLACE = "INSERT OR REPLACE " + _PUT_DAY
+_PUT_DAY_KEEP = "INSERT OR IGNORE " + _PUT_DAY
+
+
+@dataclass(frozen=True)
+class Totals:
+    cost: Decimal = Decimal(0)
+    conversions: Decimal = Decimal(0)
+    conversion_value: Decimal = Decimal(0)
+    clicks: int = 0
+    impressions: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cost": str(self.cost), "conversions": str(self.conversions),
+                "conversion_value": str(self.conversion_value), "clicks": self.clicks,
+                "impressions": self.impressions}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Totals:
+        return cls(Decimal(str(data["cost"])), Decimal(str(data["conversions"])),
+                   Decimal(str(data["conversion_value"])), int(data["clicks"]), int(data["impressions"]))
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(self.cost + other.cost, self.conversions + other.conversions,
+                      self.conversion_value + other.conversion_value, self.clicks + other.clicks,
+                      self.impressions + other.impressions)
+
+
+def weight(entity_key: str, day: date) -> Decimal:
+    digest = hashlib.sha256(f"{entity_key}|{day.isoformat()}".encode()).hexdigest()
+    return (Decimal("0.8") + Decimal("0.4") * Decimal(int(digest[:8], 16)) / Decimal(0xFFFFFFFF)).quantize(
+        Decimal("0.0001"))
+
+
+def _split(total: Decimal, unit: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Split `total` into len(weights) multiples of `unit` proportional to the weights, summing exactly
+    (largest remainder; ties go to the earlier day)."""
+    units = int((total / unit).to_integral_value(ROUND_HALF_EVEN))
+    whole = sum(weights)
+    exact = [Decimal(units) * w / whole for w in weights]
+    parts = [int(x.to_integral_value(ROUND_DOWN)) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: units - sum(parts)]:
+        parts[i] += 1
+    return [Decimal(p) * unit for p in parts]
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def put_day(ents: Entities, kind: str, entity_id: str, day: date, totals: Totals, *, replace: bool = True) -> None:
+    """Write one day; with replace=False an existing day (e.g. written by a simulation) wins."""
+    ents.conn.execute(
+        _PUT_DAY_REPLACE if replace else _PUT_DAY_KEEP,
+        (ents.platform, ents.account_id, kind, entity_id, day.isoformat(), str(totals.cost), str(totals.conversions),
+         str(totals.conversion_value), totals.clicks, totals.impressions),
+    )
+
+
+def seed_series(ents: Entities, kind: str, entity_id: str, totals: Totals, first: date, last: date) -> dict[str, Any]:
+    """Write the daily series for [first, last] summing to `totals`; return the entity's metric state
+    (`daily_profile`, `metrics_through`) to store on it."""
+    days = _days(first, last) if first <= last else []
+    if not days:
+        if totals != Totals():
+            raise ValueError(f"{kind} {entity_id}: metrics given but no complete day in the window")
+        return {"daily_profile": Totals().to_json(), "metrics_through": last.isoformat()}
+    key = f"{ents.account_id}:{kind}:{entity_id}"
+    weights = [weight(key, d) for d in days]
+    conversion_unit = Decimal(1) if totals.conversions == totals.conversions.to_integral_value() else CENT
+    columns = (
+        _split(totals.cost, CENT, weights),
+        _split(totals.conversions, conversion_unit, weights),
+        _split(totals.conversion_value, CENT, weights),
+        _split(Decimal(totals.clicks), Decimal(1), weights),
+        _split(Decimal(totals.impressions), Decimal(1), weights),
+    )
+    for index, day in enumerate(days):
+        cost, conversions, value, clicks, impressions = (column[index] for column in columns)
+        put_day(ents, kind, entity_id, day, Totals(cost, conversions, value, int(clicks), int(impressions)))
+    n = Decimal(len(days))
+    profile = {name: str(Decimal(value) / n) for name, value in totals.to_json().items()}
+    return {"daily_profile": profile, "metrics_through": last.isoformat()}
+
+
+def extend(ents: Entities, kind: str, entity_id: str, state: dict[str, Any], through: date, *, active: bool,
+           start: date | None) -> dict[str, Any]:
+    """Materialise the days after `metrics_through` up to `through`; return the updated metric state."""
+    last = date.fromisoformat(state["metrics_through"])
+    if last >= through:
+        return state
+    profile = {name: Decimal(str(value)) for name, value in state["daily_profile"].items()}
+    key = f"{ents.account_id}:{kind}:{entity_id}"
+    for day in _days(last + timedelta(days=1), through):
+        if active and (start is None or day >= start):
+            w = weight(key, day)
+            put_day(ents, kind, entity_id, day, Totals(
+                cost=(profile["cost"] * w).quantize(CENT),
+                conversions=(profile["conversions"] * w).quantize(CENT),
+                conversion_value=(profile["conversion_value"] * w).quantize(CENT),
+                clicks=int((profile["clicks"] * w).to_integral_value(ROUND_HALF_EVEN)),
+                impressions=int((profile["impressions"] * w).to_integral_value(ROUND_HALF_EVEN)),
+            ), replace=False)
+    return {**state, "metrics_through": through.isoformat()}
+
+
+def window(ents: Entities, kind: str, entity_id: str, first: date, last: date) -> Totals:
+    rows = ents.conn.execute(
+        "SELECT cost, conversions, conversion_value, clicks, impressions FROM sandbox_metrics WHERE platform = ? "
+        "AND account_id = ? AND entity_kind = ? AND entity_id = ? AND day BETWEEN ? AND ?",
+        (ents.platform, ents.account_id, kind, entity_id, first.isoformat(), last.isoformat()),
+    ).fetchall()
+    total = Totals()
+    for row in rows:
+        total = total + Totals(Decimal(row["cost"]), Decimal(row["conversions"]), Decimal(row["conversion_value"]),
+                               int(row["clicks"]), int(row["impressions"]))
+    return total

@@ -1,0 +1,151 @@
+"""`SandboxWorld`: the sandbox as a whole — its connectors, and the hand of "someone else" changing it.
+
+`external_change` edits an entity the way a person in the platform's UI would (a campaign paused by
+hand, a budget changed), which is what drift detection and stale-plan checks must notice. The CLI and
+tests use it; the Operator itself only goes through the connectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from connectors.local.db import Database
+from connectors.sandbox.activecampaign import ActiveCampaignSandbox
+from connectors.sandbox.entities import Entities, list_accounts
+from connectors.sandbox.faults import FaultPlan
+from connectors.sandbox.fixture import SandboxFixture, load_fixture, seed_fixture
+from connectors.sandbox.google_ads import GoogleAdsSandbox
+from connectors.sandbox.metrics import Totals, put_day
+from schemas.actions import BiddingScheme
+from schemas.common import Platform
+from schemas.snapshots import ContactState
+
+
+class _HasDb(Protocol):
+    db: Database
+
+
+def _check_campaign(data: dict[str, Any]) -> None:
+    if data["status"] not in ("ENABLED", "PAUSED", "REMOVED"):
+        raise ValueError("campaign status must be ENABLED, PAUSED or REMOVED")
+    BiddingScheme.model_validate(data["bidding"])
+
+
+def _check_amount(field: str) -> Callable[[dict[str, Any]], None]:
+    def check(data: dict[str, Any]) -> None:
+        value = data[field]
+        if value is None and field == "cpc_bid":
+            return
+        amount = Decimal(str(value))
+        if not amount.is_finite() or amount < 0:
+            raise ValueError(f"{field} must be a finite, non-negative amount")
+
+    return check
+
+
+def _check_email_campaign(data: dict[str, Any]) -> None:
+    if int(data["status"]) not in range(7):
+        raise ValueError("email campaign status is 0..6")
+    if data.get("scheduled_at") is not None and datetime.fromisoformat(data["scheduled_at"]).tzinfo is None:
+        raise ValueError("scheduled_at needs a zone")
+
+
+def _check_contact(data: dict[str, Any]) -> None:
+    ContactState(contact_id=data["contact_id"], email=data["email"], subscribed=data["subscribed"])
+
+
+def _no_check(data: dict[str, Any]) -> None:
+    """Kinds without platform-side rules accept any edit of their existing fields."""
+
+
+# What an outside edit may break, per entity kind: checked before the change is committed.
+_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "campaign": _check_campaign,
+    "budget": _check_amount("amount"),
+    "keyword": _check_amount("cpc_bid"),
+    "ad_group": _check_amount("cpc_bid"),
+    "email_campaign": _check_email_campaign,
+    "contact": _check_contact,
+}
+
+
+class SandboxWorld:
+    """The sandbox platforms over one SQLite file (a `LocalStore` or anything with a `db`)."""
+
+    def __init__(self, store: _HasDb | Database, *, faults: FaultPlan | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.db = store if isinstance(store, Database) else store.db
+        self.faults = faults if faults is not None else FaultPlan.from_env()
+        self.clock = clock
+
+    # ------------------------------------------------------------------ connectors
+
+    def google_ads(self) -> GoogleAdsSandbox:
+        return GoogleAdsSandbox(self.db, faults=self.faults, clock=self.clock)
+
+    def activecampaign(self) -> ActiveCampaignSandbox:
+        return ActiveCampaignSandbox(self.db, faults=self.faults, clock=self.clock)
+
+    # ------------------------------------------------------------------ seeding and reading
+
+    def seed_fixture(self, fixture: SandboxFixture | str | Path, now: datetime) -> bool:
+        """Load a fixture unless the sandbox already has accounts (True when it seeded)."""
+        loaded = fixture if isinstance(fixture, SandboxFixture) else load_fixture(fixture)
+        return seed_fixture(self.db, loaded, now)
+
+    def accounts(self, organization_id: str | None = None) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return [{"platform": a.platform, "account_id": a.account_id, "organization_id": a.organization_id,
+                     **a.data} for a in list_accounts(conn, organization_id)]
+
+    def entity(self, platform: Platform | str, account_id: str, kind: str, entity_id: str) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            return Entities(conn, Platform(platform).value, account_id).get(kind, entity_id)
+
+    def entities(self, platform: Platform | str, account_id: str, kind: str) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return Entities(conn, Platform(platform).value, account_id).all(kind)
+
+    # ------------------------------------------------------------------ outside changes
+
+    def external_change(self, platform: Platform | str, account_id: str, kind: str, entity_id: str,
+                        **changes: Any) -> dict[str, Any]:
+        """Change existing fields of one entity as a person in the platform UI would; return the entity.
+        Unknown entities or fields raise KeyError; values the platform would refuse raise ValueError."""
+        with self.db.write() as tx:
+            ents = Entities(tx, Platform(platform).value, account_id)
+            data = ents.get(kind, entity_id)
+            if data is None:
+                raise KeyError(f"no {kind} {entity_id} in {platform} account {account_id}")
+            unknown = sorted(set(changes) - set(data))
+            if unknown:
+                raise KeyError(f"{kind} has no field(s) {', '.join(unknown)}")
+            updated = {**data, **{k: str(v) if isinstance(v, Decimal) else v for k, v in changes.items()}}
+            try:
+                _CHECKS.get(kind, _no_check)(updated)
+            except (ValidationError, ValueError, TypeError) as error:
+                raise ValueError(f"refused change to {kind} {entity_id}: {error}") from None
+            ents.put(kind, entity_id, updated)
+            return updated
+
+    def set_campaign_status(self, customer_id: str, campaign_id: str, status: str) -> dict[str, Any]:
+        return self.external_change(Platform.GOOGLE_ADS, customer_id, "campaign", campaign_id, status=status)
+
+    def set_budget_amount(self, customer_id: str, budget_id: str, amount: Decimal | str) -> dict[str, Any]:
+        return self.external_change(Platform.GOOGLE_ADS, customer_id, "budget", budget_id,
+                                    amount=str(Decimal(str(amount)).quantize(Decimal("0.01"))))
+
+    def set_email_campaign_status(self, account_id: str, campaign_id: str, status: int) -> dict[str, Any]:
+        return self.external_change(Platform.ACTIVECAMPAIGN, account_id, "email_campaign", campaign_id,
+                                    status=status)
+
+    def record_metrics(self, customer_id: str, kind: str, entity_id: str, day: date, totals: Totals) -> None:
+        """Write one day of metrics for a campaign or keyword (simulations of metrics over time)."""
+        with self.db.write() as tx:
+            put_day(Entities(tx, Platform.GOOGLE_ADS.value, customer_id), kind, entity_id, day, totals)
