@@ -15,12 +15,18 @@ from urllib.parse import urlparse
 from pydantic import ValidationError
 
 from connectors.base import ActionProposer
+from connectors.llm.client import LlmUnavailable
 from schemas.actions import APPROVAL_ONLY_KINDS, Action, parse_action
 from schemas.common import canonical_json, stable_hash
 from schemas.opportunity import Opportunity, OpportunityError, describe_validation_error, parse_opportunity
 from schemas.policy import OrgPolicy
 
 PlanKind = Literal["action", "rejected", "expired", "approval_only", "skip"]
+
+
+class PlannerUnavailable(Exception):
+    """A proposer could not be reached (e.g. the model is overloaded): not the opportunity's fault, so
+    it is skipped this run and planned again on the next one."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,10 @@ class Planner:
         if opportunity.action is not None:
             proposal: dict[str, Any] | None = opportunity.action.model_dump()
         else:
-            proposal, proposed_by, reason = self._propose(opportunity, policy)
+            try:
+                proposal, proposed_by, reason = self._propose(opportunity, policy)
+            except PlannerUnavailable as error:
+                return PlannedOpportunity("skip", _input_id(org, raw), org, opp_id, opportunity, reason=str(error))
             if proposal is None:
                 return reject(reason or "no structured action and no planner could produce one")
         if not isinstance(proposal, dict) or not isinstance(proposal.get("type"), str):
@@ -133,6 +142,8 @@ class Planner:
         for name, proposer in self._proposers:
             try:
                 proposal = proposer.propose(opportunity, policy)
+            except LlmUnavailable as error:
+                raise PlannerUnavailable(f"{name}: {error}") from error
             except Exception as error:  # a proposer's failure is a reason to reject, never a crash
                 reasons.append(f"{name}: {error}")
                 continue

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     notify_webhook_url: SecretStr | None = None
 
     # language model (see connectors/llm.py for ANTHROPIC_* variables)
-    llm_model: str = "claude-sonnet-4-5"
+    llm_model: str | None = None  # None: the client's default model (connectors/llm)
 
     @property
     def database_path(self) -> Path:
