@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from connectors.base import ActionProposer
+from connectors.base import ActionProposer, SubjectLineWriter
 from connectors.llm.client import LlmUnavailable
 from schemas.actions import APPROVAL_ONLY_KINDS, Action, parse_action
 from schemas.common import canonical_json, stable_hash
@@ -80,8 +80,10 @@ class RulesProposer:
 
 
 class Planner:
-    def __init__(self, proposers: list[tuple[str, ActionProposer]] | None = None):
+    def __init__(self, proposers: list[tuple[str, ActionProposer]] | None = None,
+                 subject_writer: SubjectLineWriter | None = None):
         self._proposers = proposers if proposers is not None else [("rules", RulesProposer())]
+        self._subject_writer = subject_writer
 
     def plan(self, raw: Any, policy: OrgPolicy, now: datetime) -> PlannedOpportunity:
         org = policy.organization_id
@@ -125,6 +127,10 @@ class Planner:
                 proposed_by=proposed_by)
         proposal = _fill_account(proposal, policy)
         try:
+            proposal = self._fill_subject_lines(proposal, opportunity)
+        except ValueError as error:
+            return reject(f"could not write subject-line variants: {error}", proposal)
+        try:
             action = parse_action({k: proposal.get(k, {}) for k in ("type", "target", "params")})
         except ValidationError as error:
             return reject(f"invalid {action_type} action: {describe_validation_error(error)}", proposal)
@@ -136,6 +142,18 @@ class Planner:
         dumped = action.model_dump(mode="json")
         return PlannedOpportunity("action", action_id_for(org, opp_id, action.type, dumped["target"], dumped["params"]),
                                   org, opp_id, opportunity, action, proposed_by=proposed_by)
+
+    def _fill_subject_lines(self, proposal: dict[str, Any], opportunity: Opportunity) -> dict[str, Any]:
+        """A subject-line test without variants gets written ones (checked for length and banned patterns)."""
+        params = proposal.get("params")
+        if proposal.get("type") != "create_subject_line_test" or not isinstance(params, dict) or params.get("variants"):
+            return proposal
+        if self._subject_writer is None:
+            raise ValueError("no subject-line writer is configured")
+        brief = f"{opportunity.title}\n{opportunity.rationale}"
+        variants = self._subject_writer.variants(params.get("current_subject"), brief, 3)
+        clean = {k: v for k, v in params.items() if k != "current_subject"}
+        return {**proposal, "params": {**clean, "variants": variants}}
 
     def _propose(self, opportunity: Opportunity, policy: OrgPolicy) -> tuple[dict[str, Any] | None, str, str | None]:
         reasons = []

@@ -70,11 +70,11 @@ def _llm_helpers(settings: Settings) -> tuple[Any, Any, Any]:
     return build_llm_helpers(settings)
 
 
-def _planner(proposer: Any) -> Planner:
+def _planner(proposer: Any, subject_writer: Any) -> Planner:
     proposers: list[tuple[str, Any]] = [("rules", RulesProposer())]
     if proposer is not None:
         proposers.append(("claude", proposer))
-    return Planner(proposers)
+    return Planner(proposers, subject_writer=subject_writer)
 
 
 def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
@@ -97,7 +97,7 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
     else:
         connectors.update(_live_platforms(store))
     services = Services(settings=settings, log=store, state=store, opportunities=store, artifacts=store,
-                        connectors=connectors, planner=_planner(proposer), clock=clock,
+                        connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
                         extras={"world": world, "store": store, "subject_writer": subject_writer})
     services.closers.append(store.close)
     return services
@@ -143,5 +143,5 @@ def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services
         connectors[Platform.GOOGLE_ADS] = world.google_ads()
         connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
     return Services(settings=settings, log=log, state=state, opportunities=opportunities, artifacts=artifacts,
-                    connectors=connectors, planner=_planner(proposer), clock=clock,
+                    connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
                     extras={"subject_writer": subject_writer})

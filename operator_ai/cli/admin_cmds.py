@@ -11,7 +11,7 @@ from operator_ai.cli.output import EXIT_ERROR, console, emit_json
 
 
 def add(cli: click.Group) -> None:
-    for command in (stop, resume, sandbox):
+    for command in (stop, resume, sandbox, content):
         cli.add_command(command)
 
 
@@ -93,3 +93,47 @@ def _world(ctx: Context):  # type: ignore[no-untyped-def]
         click.echo("error: the sandbox is only available with OPERATOR_PLATFORMS=sandbox", err=True)
         sys.exit(EXIT_ERROR)
     return world
+
+
+@click.group()
+def content() -> None:
+    """Content artifacts the Operator produced (briefs, link suggestions, refresh flags)."""
+
+
+@content.command("list")
+@click.option("--org")
+@click.option("--all", "include_archived", is_flag=True, help="Include archived (rolled back) artifacts.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def content_list(ctx: Context, org: str | None, include_archived: bool, as_json: bool) -> None:
+    artifacts = ctx.services.artifacts.list_artifacts(org, include_archived=include_archived)
+    if as_json:
+        emit_json(artifacts)
+        return
+    from operator_ai.cli.output import table
+
+    table("Content artifacts", ["artifact_id", "org", "kind", "key", "title", "archived"],
+          [[a.artifact_id, a.organization_id, a.kind, a.key, a.title, a.archived_at or ""] for a in artifacts])
+
+
+@content.command("show")
+@click.argument("identifier")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def content_show(ctx: Context, identifier: str, as_json: bool) -> None:
+    """Print an artifact (by artifact id, or by the id of the action that produced it)."""
+    from rollback.specs.content import artifact_id_for
+
+    store = ctx.services.artifacts
+    artifact = store.get_artifact(identifier)
+    if artifact is None and identifier.startswith("act-"):
+        artifact = store.get_artifact(artifact_id_for(identifier))
+    if artifact is None:
+        click.echo(f"error: no content artifact {identifier!r}", err=True)
+        sys.exit(EXIT_ERROR)
+    if as_json:
+        emit_json(artifact)
+        return
+    state = f"archived {artifact.archived_at.isoformat()}" if artifact.archived_at else "live"
+    console.print(f"[bold]{artifact.title}[/bold]  ({artifact.kind}, {artifact.organization_id}, {state})")
+    click.echo(artifact.body)
