@@ -73,6 +73,7 @@ class Fault:
     reply: Reply | None = None  # answer this instead of processing
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # sleep this long (after processing when `reply` is None)
+    skip: int = 0  # let this many matching requests through untouched first
 
 
 @dataclass
@@ -115,11 +116,12 @@ class FakeActiveCampaign:
     # ------------------------------------------------------------------ scripting and inspection
 
     def fault(self, method: str, path: str, *, times: int = 1, status: int | None = None, body: Any = None,
-              headers: dict[str, str] | None = None, delay_s: float = 0.0) -> None:
-        """Script the next `times` matching requests: a canned reply (`status`+`body`) or a delay."""
+              headers: dict[str, str] | None = None, delay_s: float = 0.0, skip: int = 0) -> None:
+        """Script `times` matching requests (after `skip` untouched ones): a canned reply (`status` +
+        `body`) instead of processing, or a delay."""
         reply = (status, body if body is not None else {}) if status is not None else None
         with self._lock:
-            self.faults.append(Fault(method, re.compile(path + r"/?"), times, reply, headers or {}, delay_s))
+            self.faults.append(Fault(method, re.compile(path + r"/?"), times, reply, headers or {}, delay_s, skip))
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
         pattern = re.compile(path + r"/?") if path else None
@@ -186,6 +188,9 @@ class FakeActiveCampaign:
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.method == method and fault.path.fullmatch(path):
+                    if fault.skip:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None
