@@ -18,6 +18,7 @@ from connectors.activecampaign import paths as p
 from connectors.activecampaign.automation_ops import enroll_contacts, unenroll_contacts
 from connectors.activecampaign.campaign_ops import set_campaign_status, set_send_time
 from connectors.activecampaign.client import ACClient, ClientSettings
+from connectors.activecampaign.credentials import env_secret_resolver
 from connectors.activecampaign.reads import Reader
 from connectors.activecampaign.results import OpResult, worst
 from connectors.activecampaign.split_test import create_subject_line_test, delete_subject_line_test
@@ -59,7 +60,7 @@ class ActiveCampaignConnector:
     platform = Platform.ACTIVECAMPAIGN
     mode: Literal["SANDBOX", "LIVE"] = "LIVE"
 
-    def __init__(self, accounts_for_org: AccountsForOrg, secret_resolver: SecretResolver, *,
+    def __init__(self, accounts_for_org: AccountsForOrg, secret_resolver: SecretResolver = env_secret_resolver, *,
                  settings: ClientSettings | None = None, clock: Clock | None = None):
         self._accounts_for_org = accounts_for_org
         self._resolve_secret = secret_resolver

@@ -173,3 +173,18 @@ def test_secrets_never_reach_logs_results_or_errors(fake, caplog):
         assert secret not in dumped
         assert secret not in caplog.text
     assert "activecampaign" in caplog.text  # the calls were logged (without the key)
+
+
+def test_default_resolver_reads_env_references_only(fake, monkeypatch):
+    orgs = {ACME: {ACCOUNT: ActiveCampaignAccount(account_id=ACCOUNT, base_url=fake.base_url,
+                                                  token_ref="env:AC_TEST_TOKEN")},
+            BETA: {BETA_ACCOUNT: ActiveCampaignAccount(account_id=BETA_ACCOUNT, base_url=fake.base_url,
+                                                       token_ref="sm:projects/p/secrets/ac")}}
+    connector = ActiveCampaignConnector(orgs.__getitem__)
+    with pytest.raises(NotConnectedError):  # not set yet
+        connector.check_connection(ACCOUNT, ACME)
+    monkeypatch.setenv("AC_TEST_TOKEN", TOKENS["env:AC_TOKEN_ACME"])
+    connector.check_connection(ACCOUNT, ACME)
+    with pytest.raises(NotConnectedError):  # Secret Manager needs an injected resolver
+        connector.check_connection(BETA_ACCOUNT, BETA)
+    assert len(fake.calls()) == 1
