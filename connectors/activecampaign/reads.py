@@ -14,7 +14,7 @@ from typing import Any
 from connectors.activecampaign import parsing
 from connectors.activecampaign import paths as p
 from connectors.activecampaign.client import ACClient
-from connectors.base import NotFoundError
+from connectors.base import NotFoundError, RetryableError
 from schemas.snapshots import AutomationState, ContactState, EmailCampaignState
 
 PAGE = 100  # AC's maximum page size
@@ -35,9 +35,12 @@ class Reader:
         key = (path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
         if key not in self._memo:
             try:
-                self._memo[key] = self.client.get(path, params)
+                body = self.client.get(path, params)
             except NotFoundError:
-                self._memo[key] = None
+                body = None
+            if body is not None and not isinstance(body, dict):  # e.g. a proxy's HTML page: not "missing"
+                raise RetryableError(f"GET {path}: the answer is not a JSON object", code="unreadable")
+            self._memo[key] = body
         return self._memo[key]
 
     def all_pages(self, path: str, key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

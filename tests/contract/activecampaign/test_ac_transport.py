@@ -188,3 +188,10 @@ def test_default_resolver_reads_env_references_only(fake, monkeypatch):
     with pytest.raises(NotConnectedError):  # Secret Manager needs an injected resolver
         connector.check_connection(BETA_ACCOUNT, BETA)
     assert len(fake.calls()) == 1
+
+
+def test_an_unreadable_answer_is_not_taken_for_a_missing_campaign(fake, connector):
+    fake.fault("GET", CAMPAIGN_PATH, times=4, status=200, body="<html>Maintenance</html>")
+    with pytest.raises(RetryableError) as raised:
+        read(connector, campaign_request(SCHEDULED))
+    assert raised.value.code == "unreadable"
