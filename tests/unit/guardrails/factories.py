@@ -7,7 +7,7 @@ that changes one number sees exactly the rule it targets fire. Reusable by other
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,6 @@ from schemas.actions import (
     PauseEmailCampaign,
     SuggestInternalLinks,
     TriggerAutomation,
-    parse_action,
 )
 from schemas.common import AutonomyMode, Platform, RolloutPhase
 from schemas.facts import ChangeFacts, PastAction, negative_keyword_notation
@@ -245,10 +244,6 @@ def links_action(url: str, *links: tuple[str, str]) -> SuggestInternalLinks:
     )
 
 
-def action_of(data: dict[str, Any]) -> Action:
-    return parse_action(data)
-
-
 # --------------------------------------------------------------------------- facts and history
 
 
@@ -409,7 +404,3 @@ def email_pause_ctx(**overrides: Any) -> GuardrailContext:
 def content_ctx(action: Action, **overrides: Any) -> GuardrailContext:
     change = facts(entity_key="content:x", campaign_key=None)
     return context(action, change, None, **overrides)
-
-
-def day(offset_days: int) -> date:
-    return (NOW + timedelta(days=offset_days)).date()
