@@ -100,9 +100,11 @@ def explain(ctx: Context, identifier: str, as_json: bool, narrate: bool) -> None
                 "events": [{"status": e.status.value, "at": e.event_time.isoformat(), "run_id": e.run_id,
                             "by": e.executed_by, "error": e.error_message} for e in services.log.events(record.action_id)]}
         if narrate and record.verdict is not None:
+            from connectors.llm import build_llm_client
             from connectors.llm import narrate as narrate_verdict
 
-            item["narrative"] = narrate_verdict(record.verdict.model_dump(mode="json"))
+            client = build_llm_client(services.settings)
+            item["narrative"] = narrate_verdict(record.verdict.model_dump(mode="json"), client)
         out.append(item)
     if as_json:
         emit_json(out)
