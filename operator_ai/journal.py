@@ -44,7 +44,7 @@ def opportunity_summary(item: PlannedOpportunity) -> dict[str, Any]:
 def input_record(item: PlannedOpportunity, status: ActionStatus, now: datetime, run_id: str,
                  previous: ActionRecord | None, raw: Any = None) -> ActionRecord:
     """A row for an opportunity that never became a judged action (bad input, expired, approval-only)."""
-    action_type = item.action.type if item.action else item.approval_only_kind or "unknown"
+    action_type = item.action_type
     payload: dict[str, Any] = {"opportunity": opportunity_summary(item), "reason": item.reason}
     if item.opportunity is not None and item.opportunity.action is not None:
         payload["action"] = item.opportunity.action.model_dump(mode="json")

@@ -40,6 +40,14 @@ class PlannedOpportunity:
     reason: str | None = None
     approval_only_kind: str | None = None
     proposed_by: str = "scout"  # scout | rules | claude
+    proposal: dict[str, Any] | None = None  # the raw proposed action (kept for expired/rejected rows)
+
+    @property
+    def action_type(self) -> str:
+        if self.action is not None:
+            return self.action.type
+        proposed = (self.proposal or {}).get("type")
+        return self.approval_only_kind or (proposed if isinstance(proposed, str) else "unknown")
 
 
 def action_id_for(organization_id: str, opportunity_id: str, action_type: str, target: Any, params: Any) -> str:
@@ -96,7 +104,7 @@ class Planner:
         def reject(reason: str, proposal: dict[str, Any] | None = None) -> PlannedOpportunity:
             key = proposal or {"input": canonical_json(raw)}
             return PlannedOpportunity("rejected", action_id_for(org, opp_id, "rejected", key, None), org, opp_id,
-                                      opportunity, reason=reason)
+                                      opportunity, reason=reason, proposal=proposal)
 
         if opportunity.organization_id != org:
             return reject(f"opportunity belongs to {opportunity.organization_id!r}, not {org!r}")
@@ -119,7 +127,7 @@ class Planner:
         if opportunity.expires_at <= now:
             return PlannedOpportunity("expired", action_id_for(org, opp_id, action_type, proposal.get("target"),
                                                                proposal.get("params")), org, opp_id, opportunity,
-                                      reason=f"expired at {opportunity.expires_at.isoformat()}")
+                                      reason=f"expired at {opportunity.expires_at.isoformat()}", proposal=proposal)
         if action_type in APPROVAL_ONLY_KINDS:
             return PlannedOpportunity(
                 "approval_only", action_id_for(org, opp_id, action_type, proposal.get("target"), proposal.get("params")),

@@ -345,7 +345,7 @@ Action = Annotated[
 
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 ACTION_MODELS: dict[str, type[_Action]] = {
-    model.model_fields["type"].default: model  # type: ignore[misc]
+    model.model_fields["type"].default: model
     for model in (
         PauseCampaign,
         AdjustCampaignBudget,

@@ -55,15 +55,23 @@ def sandbox() -> None:
 
 
 @sandbox.command("show")
-@click.option("--json", "as_json", is_flag=True)
+@click.argument("platform", type=click.Choice(["google_ads", "activecampaign"]), required=False)
+@click.argument("account_id", required=False)
+@click.argument("kind", required=False)
+@click.argument("entity_id", required=False)
 @pass_ctx
-def sandbox_show(ctx: Context, as_json: bool) -> None:
+def sandbox_show(ctx: Context, platform: str | None, account_id: str | None, kind: str | None,
+                 entity_id: str | None) -> None:
+    """The sandbox accounts, or the entities of one kind (e.g. `show google_ads 1234567890 campaign`)."""
     world = _world(ctx)
-    data = world.describe()
-    if as_json:
-        emit_json(data)
+    if platform is None or account_id is None:
+        emit_json(world.accounts())
+    elif kind is None:
+        raise click.UsageError("name the kind too, e.g. campaign, budget, keyword, email_campaign, automation")
+    elif entity_id is None:
+        emit_json(world.entities(platform, account_id, kind))
     else:
-        console.print_json(data=data, default=str)
+        emit_json(world.entity(platform, account_id, kind, entity_id))
 
 
 @sandbox.command("set")
