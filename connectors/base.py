@@ -173,6 +173,10 @@ class StateStore(Protocol):
         """Give the claim back: `done=True` means never process this action again automatically."""
         ...
 
+    def reopen(self, action_id: str) -> bool:
+        """Make a finished (done) action claimable again, e.g. a stale approved plan to be re-planned."""
+        ...
+
     def claim_state(self, action_id: str) -> dict[str, Any] | None: ...
 
     # approvals

@@ -108,7 +108,7 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
                           error_message="stale plan: the entity changed since it was approved; it will be "
                                         "re-planned on the next run", result={"deferred": True})
         services.log.append([row])
-        services.state.release(record.action_id, run_id, done=False)
+        services.state.reopen(record.action_id)
         return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
     if built.plan.verdict.outcome != Outcome.ALLOW:
         row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
@@ -125,7 +125,8 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
         services.state.record_execution(org, record.action_id, outcome.record.executed_at or now)
         if record.opportunity_id:
             services.opportunities.mark(record.opportunity_id, "actioned")
-    services.state.release(record.action_id, run_id, done=outcome.done)
+    if not outcome.done:  # deferred or UNCERTAIN: the next run takes it (and settles it by reading)
+        services.state.reopen(record.action_id)
     return Decision(record.action_id, outcome.record.status.value,
                     outcome.record.error_message or f"approved by {approver} and {outcome.record.status.value}",
                     outcome.record)

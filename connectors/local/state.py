@@ -99,6 +99,13 @@ class SqliteStateStore(SqliteApprovals):
                 ("done" if done else "released", ts(_utc_now()), action_id, run_id),
             )
 
+    def reopen(self, action_id: str) -> bool:
+        """Make a finished action claimable again (a stale approved plan is re-planned next run)."""
+        with self.db.write() as tx:
+            cursor = tx.execute("UPDATE claims SET state = 'released', released_at = ? "
+                                "WHERE action_id = ? AND state = 'done'", (ts(_utc_now()), action_id))
+            return cursor.rowcount > 0
+
     def claim_state(self, action_id: str) -> dict[str, Any] | None:
         row = self.db.connection().execute("SELECT * FROM claims WHERE action_id = ?", (action_id,)).fetchone()
         if row is None:
