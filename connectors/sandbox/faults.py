@@ -93,12 +93,20 @@ class FaultPlan:
     """Thread-safe: counts are consumed under a lock, so a rule with count=1 fires exactly once."""
 
     def __init__(self, rules: Iterable[FaultRule | Mapping[str, Any]] = ()):
-        self.rules: tuple[FaultRule, ...] = tuple(
-            r if isinstance(r, FaultRule) else FaultRule.model_validate(r) for r in rules
-        )
-        self._left: list[int | None] = [r.count for r in self.rules]
+        self.rules: tuple[FaultRule, ...] = ()
+        self._left: list[int | None] = []
         self._lock = threading.Lock()
         self.fired: list[Fired] = []
+        for rule in rules:
+            self.add(rule)
+
+    def add(self, rule: FaultRule | Mapping[str, Any]) -> FaultRule:
+        """Arm one more rule (also while connectors are in use: tests arm a fault mid-scenario)."""
+        parsed = rule if isinstance(rule, FaultRule) else FaultRule.model_validate(rule)
+        with self._lock:
+            self.rules = (*self.rules, parsed)
+            self._left.append(parsed.count)
+        return parsed
 
     @classmethod
     def from_json(cls, text: str) -> FaultPlan:

@@ -25,8 +25,6 @@ from schemas.actions import AcAccountId, BiddingScheme
 from schemas.common import CustomerId, Money, NumericId, OrgId, Url
 from schemas.opportunity import describe_validation_error
 
-Count = int
-
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -79,6 +77,8 @@ class CampaignIn(_In):
     def _one_start(self) -> CampaignIn:
         if (self.started_days_ago is None) == (self.start_date is None):
             raise ValueError("give exactly one of started_days_ago or start_date")
+        if self.started_days_ago == 0 and self.metrics != MetricsIn():
+            raise ValueError("a campaign started today has no complete day to hold its metrics")
         return self
 
 
@@ -132,11 +132,11 @@ class EmailCampaignIn(_In):
     status: int = Field(ge=0, le=6)
     scheduled_in_hours: float | None = None
     subject: str
-    send_amt: Count = Field(default=0, ge=0)
-    total_amt: Count = Field(default=0, ge=0)
+    send_amt: int = Field(default=0, ge=0)
+    total_amt: int = Field(default=0, ge=0)
     series_id: str = "0"
-    opens: Count = Field(default=0, ge=0)
-    clicks: Count = Field(default=0, ge=0)
+    opens: int = Field(default=0, ge=0)
+    clicks: int = Field(default=0, ge=0)
 
 
 class AutomationIn(_In):

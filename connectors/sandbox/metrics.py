@@ -38,11 +38,6 @@ class Totals:
                 "conversion_value": str(self.conversion_value), "clicks": self.clicks,
                 "impressions": self.impressions}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Totals:
-        return cls(Decimal(str(data["cost"])), Decimal(str(data["conversions"])),
-                   Decimal(str(data["conversion_value"])), int(data["clicks"]), int(data["impressions"]))
-
     def __add__(self, other: Totals) -> Totals:
         return Totals(self.cost + other.cost, self.conversions + other.conversions,
                       self.conversion_value + other.conversion_value, self.clicks + other.clicks,
