@@ -61,5 +61,5 @@ def test_bad_fixtures_are_refused(tmp_path, change, message):
 def test_a_file_that_is_not_json_is_refused(tmp_path):
     path = tmp_path / "fixture.json"
     path.write_text("{", encoding="utf-8")
-    with pytest.raises(FixtureError, match="fixture.json"):
+    with pytest.raises(FixtureError, match=r"fixture\.json"):
         load_fixture(path)
