@@ -43,7 +43,8 @@ def validate_approver(approver: str | None) -> str:
     return name
 
 
-def list_pending(services: Services, organization_id: str | None = None) -> list[tuple[PendingApproval, ActionRecord | None]]:
+def list_pending(services: Services,
+                 organization_id: str | None = None) -> list[tuple[PendingApproval, ActionRecord | None]]:
     pending = services.state.list_pending(organization_id)
     latest = services.log.latest([p.action_id for p in pending])
     return [(p, latest.get(p.action_id)) for p in pending]

@@ -122,7 +122,7 @@ def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dic
     switch = ctx.state.kill_switches(org)
     last_check = check_kill_switch(switch)
     if not last_check.passed:
-        for built, record in ready:
+        for _, record in ready:
             outcomes.append(Executed(record.next(ActionStatus.BLOCKED, ctx.clock(), ctx.run_id,
                                                  error_message=f"pre-execution check kill_switch: {last_check.message}",
                                                  checks=(*record.checks, last_check), result={"deferred": True}),

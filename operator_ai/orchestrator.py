@@ -17,7 +17,7 @@ from typing import Any
 from connectors.base import PendingApproval
 from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
-from operator_ai.execution import ExecutionContext, Executed, execute_account
+from operator_ai.execution import Executed, ExecutionContext, execute_account
 from operator_ai.journal import input_record, past_action, plan_record
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
@@ -92,7 +92,8 @@ class Orchestrator:
                                f"{active.reason}"}]
         limits = resolve_limits(policy.limits, campaign_cap_ceiling=self.s.settings.campaign_cap_ceiling)
         lines = [] if dry_run else self._settle_in_flight(org, run_id)
-        recent = self.s.log.query(organization_id=org, since=now - timedelta(hours=max(48, float(limits.cooldown_hours))))
+        history_hours = max(48, float(limits.cooldown_hours))
+        recent = self.s.log.query(organization_id=org, since=now - timedelta(hours=history_hours))
         frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=switch,
                          history=[past_action(r) for r in recent],
                          executed_last_hour=self.s.state.count_executions(org, now - timedelta(hours=1)),

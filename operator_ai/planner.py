@@ -129,9 +129,9 @@ class Planner:
                                                                proposal.get("params")), org, opp_id, opportunity,
                                       reason=f"expired at {opportunity.expires_at.isoformat()}", proposal=proposal)
         if action_type in APPROVAL_ONLY_KINDS:
+            approval_id = action_id_for(org, opp_id, action_type, proposal.get("target"), proposal.get("params"))
             return PlannedOpportunity(
-                "approval_only", action_id_for(org, opp_id, action_type, proposal.get("target"), proposal.get("params")),
-                org, opp_id, opportunity, reason="approval-only action type", approval_only_kind=action_type,
+                "approval_only", approval_id, org, opp_id, opportunity, reason="approval-only action type", approval_only_kind=action_type,
                 proposed_by=proposed_by)
         proposal = _fill_account(proposal, policy)
         try:

@@ -55,10 +55,8 @@ def build_services(settings: Settings | None = None, *, clock: Callable[[], date
     """Wire everything for the configured mode. `connectors` overrides platform adapters (tests)."""
     settings = settings or Settings()
     clock = clock or utc_now
-    if settings.backend == "gcp":
-        services = _gcp_services(settings, clock)
-    else:
-        services = _local_services(settings, clock)
+    build = _gcp_services if settings.backend == "gcp" else _local_services
+    services = build(settings, clock)
     if connectors:
         services.connectors.update(connectors)
     return services

@@ -234,7 +234,7 @@ class _Action(FrozenModel):
 
     def account_id(self) -> str:
         """The platform account this action touches (for allowlists and per-account batching)."""
-        target = getattr(self, "target")
+        target = getattr(self, "target")  # noqa: B009 - each subclass declares its own target type
         for name in ("customer_id", "account_id"):
             if hasattr(target, name):
                 return str(getattr(target, name))

@@ -47,11 +47,13 @@ class ChangeFacts:
 
     @property
     def is_budget_increase(self) -> bool:
-        return self.budget_before is not None and self.budget_after is not None and self.budget_after > self.budget_before
+        before, after = self.budget_before, self.budget_after
+        return before is not None and after is not None and after > before
 
     @property
     def is_budget_decrease(self) -> bool:
-        return self.budget_before is not None and self.budget_after is not None and self.budget_after < self.budget_before
+        before, after = self.budget_before, self.budget_after
+        return before is not None and after is not None and after < before
 
     @property
     def is_bid_increase(self) -> bool:

@@ -96,9 +96,10 @@ def explain(ctx: Context, identifier: str, as_json: bool, narrate: bool) -> None
         sys.exit(EXIT_ERROR)
     out = []
     for record in records.values():
+        events = services.log.events(record.action_id)
         item = {"record": record.model_dump(mode="json"),
                 "events": [{"status": e.status.value, "at": e.event_time.isoformat(), "run_id": e.run_id,
-                            "by": e.executed_by, "error": e.error_message} for e in services.log.events(record.action_id)]}
+                            "by": e.executed_by, "error": e.error_message} for e in events]}
         if narrate and record.verdict is not None:
             from connectors.llm import build_llm_client
             from connectors.llm import narrate as narrate_verdict
