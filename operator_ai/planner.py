@@ -124,15 +124,14 @@ class Planner:
         if not isinstance(proposal, dict) or not isinstance(proposal.get("type"), str):
             return reject("the proposed action is not an object with a type")
         action_type = proposal["type"]
+        proposal_id = action_id_for(org, opp_id, action_type, proposal.get("target"), proposal.get("params"))
         if opportunity.expires_at <= now:
-            return PlannedOpportunity("expired", action_id_for(org, opp_id, action_type, proposal.get("target"),
-                                                               proposal.get("params")), org, opp_id, opportunity,
-                                      reason=f"expired at {opportunity.expires_at.isoformat()}", proposal=proposal)
+            return PlannedOpportunity("expired", proposal_id, org, opp_id, opportunity, proposal=proposal,
+                                      reason=f"expired at {opportunity.expires_at.isoformat()}")
         if action_type in APPROVAL_ONLY_KINDS:
-            approval_id = action_id_for(org, opp_id, action_type, proposal.get("target"), proposal.get("params"))
-            return PlannedOpportunity(
-                "approval_only", approval_id, org, opp_id, opportunity, reason="approval-only action type", approval_only_kind=action_type,
-                proposed_by=proposed_by)
+            return PlannedOpportunity("approval_only", proposal_id, org, opp_id, opportunity, proposal=proposal,
+                                      reason="approval-only action type", approval_only_kind=action_type,
+                                      proposed_by=proposed_by)
         proposal = _fill_account(proposal, policy)
         try:
             proposal = self._fill_subject_lines(proposal, opportunity)
