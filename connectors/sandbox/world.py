@@ -7,6 +7,7 @@ tests use it; the Operator itself only goes through the connectors.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,6 +59,25 @@ def _check_email_campaign(data: dict[str, Any]) -> None:
 
 def _check_contact(data: dict[str, Any]) -> None:
     ContactState(contact_id=data["contact_id"], email=data["email"], subscribed=data["subscribed"])
+
+
+def _coerce(current: Any, value: Any) -> Any:
+    """The CLI passes text: keep each field's stored JSON type (money and dates stay strings)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if not isinstance(value, str):
+        return value
+    if value == "null":
+        return None
+    if isinstance(current, bool | int | list | dict):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if type(parsed) is not type(current):
+            raise ValueError(f"{value!r} is not a {type(current).__name__}")
+        return parsed
+    return value
 
 
 def _no_check(data: dict[str, Any]) -> None:
@@ -117,7 +137,9 @@ class SandboxWorld:
     def external_change(self, platform: Platform | str, account_id: str, kind: str, entity_id: str,
                         **changes: Any) -> dict[str, Any]:
         """Change existing fields of one entity as a person in the platform UI would; return the entity.
-        Unknown entities or fields raise KeyError; values the platform would refuse raise ValueError."""
+        Values may be text (as typed at the CLI: `status=3`, `subscribed=false`, `cpc_bid=null`); they are
+        read as the field's current type. Unknown entities or fields raise KeyError; values the platform
+        would refuse raise ValueError."""
         with self.db.write() as tx:
             ents = Entities(tx, Platform(platform).value, account_id)
             data = ents.get(kind, entity_id)
@@ -126,10 +148,10 @@ class SandboxWorld:
             unknown = sorted(set(changes) - set(data))
             if unknown:
                 raise KeyError(f"{kind} has no field(s) {', '.join(unknown)}")
-            updated = {**data, **{k: str(v) if isinstance(v, Decimal) else v for k, v in changes.items()}}
             try:
+                updated = {**data, **{k: _coerce(data[k], v) for k, v in changes.items()}}
                 _CHECKS.get(kind, _no_check)(updated)
-            except (ValidationError, ValueError, TypeError) as error:
+            except (ValidationError, ValueError, TypeError, ArithmeticError) as error:
                 raise ValueError(f"refused change to {kind} {entity_id}: {error}") from None
             ents.put(kind, entity_id, updated)
             return updated

@@ -142,3 +142,17 @@ def test_execution_counters_are_rolling_windows_per_organization(stores):
     assert stores.state.count_executions(org, NOW - timedelta(days=2)) == 4
     assert stores.state.count_executions(org, NOW + timedelta(minutes=1)) == 0
     assert stores.state.count_executions(other, NOW - timedelta(hours=1)) == 1
+
+
+def test_reopen_makes_only_a_finished_action_claimable_again(stores):
+    finished, held, unknown = action_id(), action_id(), action_id()
+    assert stores.state.claim(finished, "run-a", NOW, 600)
+    stores.state.release(finished, "run-a", done=True)
+    assert stores.state.reopen(finished) is True
+    assert stores.state.claim(finished, "run-b", NOW + timedelta(seconds=1), 600) is True
+    assert stores.state.reopen(finished) is False  # held by run-b now, not done
+
+    assert stores.state.claim(held, "run-a", NOW, 600)
+    assert stores.state.reopen(held) is False
+    assert stores.state.claim(held, "run-b", NOW + timedelta(seconds=1), 600) is False
+    assert stores.state.reopen(unknown) is False

@@ -119,6 +119,23 @@ def test_external_changes_are_what_the_connectors_read(world, ads, ac):
     assert read_ac(ac, campaign_id="23").email_campaign.status == 3
 
 
+def test_external_changes_typed_at_a_prompt_keep_the_fields_types(world, ads, ac):
+    world.external_change("activecampaign", ACME_AC, "email_campaign", "23", status="3", send_amt="5000")
+    campaign = read_ac(ac, campaign_id="23").email_campaign
+    assert (campaign.status, campaign.send_amt) == (3, 5000)
+    world.external_change("activecampaign", ACME_AC, "contact", "101", subscribed="false")
+    contact = read_ac(ac, automation_id="7", contact_ids=("101",)).automation.contacts[0]
+    assert contact.subscribed is False
+    world.external_change("google_ads", ACME_ADS, "keyword", "2001~3001", cpc_bid="null")
+    assert read_gads(ads, ad_group_id="2001", criterion_id="3001").keyword.bid_source == "AD_GROUP"
+    world.external_change("google_ads", ACME_ADS, "campaign", "117", labels='["brand"]')
+    assert read_gads(ads, campaign_id="117").campaign.labels == ("brand",)
+    with pytest.raises(ValueError):
+        world.external_change("activecampaign", ACME_AC, "contact", "101", subscribed="maybe")
+    with pytest.raises(ValueError):
+        world.external_change("google_ads", ACME_ADS, "budget", "506", amount="lots")
+
+
 def test_external_changes_are_checked(world, ads):
     with pytest.raises(KeyError):
         world.external_change("google_ads", ACME_ADS, "campaign", "999", status="PAUSED")
