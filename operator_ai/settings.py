@@ -27,7 +27,6 @@ class Settings(BaseSettings):
     org_concurrency: int = Field(default=8, ge=1, le=64)
     claim_lease_s: float = Field(default=900, gt=0)
     campaign_cap_ceiling: Decimal | None = None  # deployment may raise the per-campaign cap (hard ceiling)
-    run_deadline_s: float = Field(default=480, gt=0)
 
     # production stores
     gcp_project: str | None = None
