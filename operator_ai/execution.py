@@ -95,6 +95,9 @@ def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dic
     platform, account = plans[0].action.platform, plans[0].action.account_id()
     org = plans[0].plan.organization_id
     now = ctx.clock()
+    stopped = check_kill_switch(ctx.state.kill_switches(org))
+    if not stopped.passed:  # not even the fresh read goes out during a stop
+        return [_deferred(ctx, b, previous.get(b.plan.action_id), stopped) for b in plans]
     fresh = read_snapshots(ctx.connectors, [(b.plan.action_id, b.action) for b in plans], org,
                            int(ctx.limits.window_days), now)
     outcomes: list[Executed] = []
@@ -134,6 +137,13 @@ def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dic
     for (built, record), result in zip(ready, results, strict=True):
         outcomes.append(_result_row(ctx, built, record, result, executed_by))
     return outcomes
+
+
+def _deferred(ctx: ExecutionContext, built: BuiltPlan, prev: ActionRecord | None, check: CheckResult) -> Executed:
+    record = plan_record(built.item, built.plan, built.facts, ActionStatus.BLOCKED, ctx.clock(), ctx.run_id, prev,
+                         checks=(check,), error_message=f"pre-execution check {check.check_id}: {check.message}",
+                         result={"deferred": True})
+    return Executed(record, done=False)
 
 
 def _apply(ctx: ExecutionContext, platform: Platform, account: str, batches: list[OpBatch]) -> list[ApplyResult]:
