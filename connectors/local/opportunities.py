@@ -15,10 +15,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from connectors.local.codec import parse_ts, ts
 from connectors.local.db import Database
+from schemas.common import OrgId
 
 _MAX_ID = 200
+_ORG_ID: TypeAdapter[str] = TypeAdapter(OrgId)
+
+
+def _is_org_id(value: Any) -> bool:
+    try:
+        _ORG_ID.validate_python(value, strict=True)
+    except ValidationError:
+        return False
+    return True
 
 
 class _RawText(str):
@@ -60,7 +72,7 @@ def _columns(value: Any, raw: str) -> tuple[str, str | None, str | None, str | N
         candidate = value.get("opportunity_id")
         if isinstance(candidate, str) and 0 < len(candidate) <= _MAX_ID:
             opp_id = candidate
-        org_id = value.get("organization_id") if isinstance(value.get("organization_id"), str) else None
+        org_id = value.get("organization_id") if _is_org_id(value.get("organization_id")) else None
         status = value.get("status") if isinstance(value.get("status"), str) else None
         raw_expiry = value.get("expires_at")
         if isinstance(raw_expiry, str):
@@ -109,14 +121,15 @@ class SqliteOpportunitySource:
 
     def pull_approved(self, organization_id: str | None, now: datetime) -> list[Any]:
         """Raw rows whose status is `approved` — and rows without a recognisable status (bad input is
-        pulled so the orchestrator can reject it with a log row). With an organization, only rows that
-        name it; rows naming no organization come back only for `organization_id=None`.
+        pulled so the orchestrator can reject it with a log row). With an organization: the rows naming
+        it, plus rows that name no valid organization at all (not an object, no or a malformed
+        organization_id), which belong to nobody and so are reported to every organization's run.
         Expired rows are included (`now` is not used to filter: the orchestrator records them)."""
         sql = ("SELECT raw, raw_is_json FROM opportunities WHERE (status = 'approved' OR status IS NULL "
                "OR status NOT IN ('approved', 'pending', 'dismissed', 'expired', 'actioned'))")
         params: list[Any] = []
         if organization_id is not None:
-            sql += " AND organization_id = ?"
+            sql += " AND (organization_id = ? OR organization_id IS NULL)"
             params.append(organization_id)
         rows = self.db.connection().execute(sql + " ORDER BY load_order", params).fetchall()
         return [json.loads(row["raw"]) if row["raw_is_json"] else row["raw"] for row in rows]

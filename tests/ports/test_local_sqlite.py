@@ -110,8 +110,7 @@ def test_jsonl_keeps_lines_that_are_not_json_or_not_objects(store, tmp_path):
                                json.dumps({"opportunity_id": "opp-2", "organization_id": org, "status": "pending"})])
                     + "\n", encoding="utf-8")
     assert store.load_opportunities(path) == 4
-    assert store.pull_approved(org, NOW) == [good]
-    assert store.pull_approved(None, NOW)[-2:] == ["{not json", ["pause", "everything"]]
+    assert store.pull_approved(org, NOW) == [good, "{not json", ["pause", "everything"]]  # in file order
 
 
 def test_json_files_may_hold_a_list_or_an_opportunities_key(store, tmp_path):
@@ -122,6 +121,7 @@ def test_json_files_may_hold_a_list_or_an_opportunities_key(store, tmp_path):
     store.load_opportunities(tmp_path / "list.json")
     store.load_opportunities(str(tmp_path / "wrapped.json"))
     assert store.pull_approved(org, NOW) == rows
+    assert store.pull_approved(org_id(), NOW) == []
 
 
 # ----------------------------------------------------------------------------- organizations file

@@ -26,9 +26,12 @@ def test_pull_returns_approved_rows_raw_and_skips_the_others(stores):
     pending, dismissed, actioned = _raw(org, "pending"), _raw(org, "dismissed"), _raw(org, "actioned")
     foreign = _raw(org_id())
     stores.load_opportunities([approved, pending, dismissed, expired, actioned, foreign])
-    pulled = stores.opportunities.pull_approved(org, NOW)
+    pulled = [r for r in stores.opportunities.pull_approved(org, NOW) if isinstance(r, dict)
+              and r.get("organization_id") == org]
     assert sorted(pulled, key=lambda r: r["opportunity_id"]) == sorted([approved, expired],
                                                                        key=lambda r: r["opportunity_id"])
+    assert foreign not in stores.opportunities.pull_approved(org, NOW)
+    assert foreign in stores.opportunities.pull_approved(None, NOW)
 
 
 def test_invalid_rows_are_pulled_unchanged(stores):
@@ -43,15 +46,21 @@ def test_invalid_rows_are_pulled_unchanged(stores):
     pulled = stores.opportunities.pull_approved(org, NOW)
     for row in (no_status, odd_status, bad_money, naive_time):
         assert row in pulled
-    assert len(pulled) == 4
+    assert not any(row in stores.opportunities.pull_approved(org_id(), NOW)
+                   for row in (no_status, odd_status, bad_money, naive_time))
 
 
-def test_a_row_that_is_not_an_object_still_comes_back(stores):
+def test_rows_naming_no_valid_organization_come_back_for_every_organization(stores):
+    org = org_id()
     marker = ["pause", "everything", opportunity_id()]
-    stores.load_opportunities([marker, 42])
-    pulled = stores.opportunities.pull_approved(None, NOW)
-    assert marker in pulled
-    assert 42 in pulled
+    bad_org = {**_raw(org), "organization_id": "ORG WITH SPACES"}
+    no_org = {k: v for k, v in _raw(org).items() if k != "organization_id"}
+    numeric_org = {**_raw(org), "organization_id": 42}
+    stores.load_opportunities([marker, 42, bad_org, no_org, numeric_org])
+    for pulled in (stores.opportunities.pull_approved(None, NOW), stores.opportunities.pull_approved(org, NOW),
+                   stores.opportunities.pull_approved(org_id(), NOW)):
+        for row in (marker, 42, bad_org, no_org, numeric_org):
+            assert row in pulled
 
 
 def test_status_is_re_read_and_marked(stores):
@@ -63,7 +72,7 @@ def test_status_is_re_read_and_marked(stores):
     assert expires == NOW.replace(day=27, hour=8, minute=12)
     stores.opportunities.mark(row["opportunity_id"], "actioned")
     assert stores.opportunities.current_status(row["opportunity_id"])[0] == "actioned"
-    assert stores.opportunities.pull_approved(org, NOW + timedelta(hours=1)) == []
+    assert row not in stores.opportunities.pull_approved(org, NOW + timedelta(hours=1))
     assert stores.opportunities.current_status(opportunity_id()) is None
 
 
@@ -72,5 +81,6 @@ def test_a_reload_carries_scouts_new_status(stores):
     row = _raw(org)
     stores.load_opportunities([row])
     stores.load_opportunities([{**row, "status": "dismissed"}])
-    assert stores.opportunities.pull_approved(org, NOW) == []
+    assert not any(isinstance(r, dict) and r.get("opportunity_id") == row["opportunity_id"]
+                   for r in stores.opportunities.pull_approved(org, NOW))
     assert stores.opportunities.current_status(row["opportunity_id"])[0] == "dismissed"
