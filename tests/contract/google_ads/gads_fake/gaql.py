@@ -248,7 +248,8 @@ def _candidates(account: Account, resource: str) -> list[tuple[Any, dict[date, D
                 rows.append((full, None))
     elif resource == "search_term_view":
         for (campaign_id, ad_group_id, term), days in account.term_days.items():
-            full = row(campaign=account.campaign_view(campaign_id), ad_group=account.ad_groups[ad_group_id])
+            group = {"ad_group": account.ad_groups[ad_group_id]} if ad_group_id in account.ad_groups else {}
+            full = row(campaign=account.campaign_view(campaign_id), **group)
             full.search_term_view.search_term = term
             full.search_term_view.resource_name = f"{account.prefix}/searchTermViews/{campaign_id}~{ad_group_id}~{term}"
             rows.append((full, days))
