@@ -65,16 +65,20 @@ class SandboxPlatform:
         """Bring simulated state (metrics) up to `today` before reading or changing it."""
 
     def read(self, ents: Entities, request: SnapshotRequest, now: datetime) -> Snapshot:
+        """Answer one request from the account's entities (subclasses: one reader per part)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ port
 
     def check_connection(self, account_id: str) -> None:
+        """NotConnectedError unless the sandbox has this account (there are no credentials to check)."""
         self._inject("connect", account_id)
         with self.db.read() as conn:
             require_account(conn, self.platform.value, account_id)
 
     def snapshot(self, account_id: str, requests: Sequence[SnapshotRequest], now: datetime) -> dict[str, Snapshot]:
+        """One consistent read of the account for all requests. NotConnectedError if any request's
+        organization does not own the account; metrics cover complete UTC days before `now`."""
         for request in requests:
             if request.platform != self.platform or request.account_id != account_id:
                 raise PermanentError(f"request {request.key} is for {request.platform.value}:{request.account_id}, "
@@ -88,6 +92,8 @@ class SandboxPlatform:
             return {request.key: self.read(ents, request, now) for request in requests}
 
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
+        """One result per batch, in order; each batch is its own transaction. The allowlist is checked
+        for every batch before anything is sent (NotConnectedError: nothing applied)."""
         with self.db.read() as conn:
             require_account(conn, self.platform.value, account_id, {b.organization_id for b in batches})
         return [self._apply_batch(account_id, batch, validate_only) for batch in batches]
