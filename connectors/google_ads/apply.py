@@ -109,7 +109,8 @@ class Applier:
                  entry: dict[str, Any]) -> tuple[str, ...]:
         if isinstance(lookups, PlatformError):
             raise lookups
-        names, absent = [], []
+        names: list[str] = []
+        absent: list[str] = []
         for keyword in op.keywords:
             name = lookups.get((op.campaign_id, *_text_key(keyword.text, keyword.match_type)))
             (names if name else absent).append(name or f"{keyword.match_type}:{keyword.text}")

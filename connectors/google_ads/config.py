@@ -116,12 +116,12 @@ def _credentials(config: AdsConfig) -> Any:
     if config.client_id and config.client_secret and config.refresh_token:
         from google.oauth2.credentials import Credentials
 
-        return Credentials(None, refresh_token=config.refresh_token, client_id=config.client_id,
+        return Credentials(None, refresh_token=config.refresh_token, client_id=config.client_id,  # type: ignore[no-untyped-call]
                            client_secret=config.client_secret, token_uri=TOKEN_URI)
     from google.oauth2 import service_account
 
     assert config.json_key_file_path is not None  # load_config guarantees one credential flow
-    return service_account.Credentials.from_service_account_file(
+    return service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
         config.json_key_file_path, scopes=[ADWORDS_SCOPE], subject=config.impersonated_email)
 
 

@@ -72,7 +72,8 @@ def _recorder_class() -> type:
 
         @contextmanager
         def capture(self) -> Iterator[list[str]]:
-            self._local.ids = ids = []
+            ids: list[str] = []
+            self._local.ids = ids
             try:
                 yield ids
             finally:

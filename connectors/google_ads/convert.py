@@ -83,7 +83,7 @@ def scheme_from_campaign(campaign: Any) -> tuple[BiddingScheme | None, str]:
         elif raw:
             values[field] = ratio(raw) if field == "target_roas" else from_micros(raw)
     try:
-        return BiddingScheme(strategy=strategy, **values), strategy  # type: ignore[arg-type]
+        return BiddingScheme(strategy=strategy, **values), strategy
     except ValueError:
         return None, f"{strategy} without its target"
 

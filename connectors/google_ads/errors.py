@@ -112,13 +112,13 @@ def _parse(error: BaseException) -> _Parsed | None:
         return None
     metadata = call.trailing_metadata() if call is not None and hasattr(call, "trailing_metadata") else None
     raw = _metadata_value(metadata, FAILURE_KEY)
-    details: tuple[ErrorDetail, ...] = ()
+    found: tuple[ErrorDetail, ...] = ()
     if raw:
         from google.ads.googleads.v26.errors.types.errors import GoogleAdsFailure
 
-        details = _failure_details(GoogleAdsFailure.deserialize(raw))
+        found = _failure_details(GoogleAdsFailure.deserialize(raw))
     request_id = _metadata_value(metadata, REQUEST_ID_KEY)
-    return _Parsed(status, message, details, str(request_id) if request_id else None)
+    return _Parsed(status, message, found, str(request_id) if request_id else None)
 
 
 def _kind_of(detail: ErrorDetail) -> type[PlatformError]:

@@ -219,7 +219,7 @@ def _keyword_state(row: Any, performance: Performance) -> KeywordState | None:
         ad_group_id=str(row.ad_group.id), criterion_id=str(criterion.criterion_id), campaign_id=str(row.campaign.id),
         text=criterion.keyword.text, match_type=criterion.keyword.match_type.name, status=criterion.status.name,
         cpc_bid=None if own is None or source == "AD_GROUP" else from_micros(own),
-        effective_cpc_bid=from_micros(effective or 0), bid_source=source,  # type: ignore[arg-type]
+        effective_cpc_bid=from_micros(effective or 0), bid_source=source,
         campaign_bidding_strategy=row.campaign.bidding_strategy_type.name.lower(), performance=performance)
 
 
