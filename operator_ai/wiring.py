@@ -23,6 +23,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def check_policy(policy: Any, settings: Settings) -> None:
+    """An org policy that loosens a limit fails to load (raises LimitLoosenedError)."""
+    resolve_limits(policy.limits, campaign_cap_ceiling=settings.campaign_cap_ceiling)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -83,9 +88,10 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
     store = LocalStore.open(settings.database_path)
     if settings.seed_samples:
         seed_embedded_default(store, settings.samples_dir, clock(), orgs_file=settings.orgs_file,
-                              opportunities_file=settings.opportunities_file)
+                              opportunities_file=settings.opportunities_file,
+                              check_policy=lambda policy: check_policy(policy, settings))
     proposer, writer, subject_writer = _llm_helpers(settings)
-    world = SandboxWorld(store)
+    world = SandboxWorld(store, clock=clock)
     connectors: dict[Platform, PlatformConnector] = {
         Platform.CONTENT: ContentPlatform(store, writer, mode="SANDBOX" if settings.platforms == "sandbox" else "LIVE"),
     }
@@ -137,7 +143,7 @@ def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services
         from connectors.sandbox import SandboxWorld
 
         sandbox_store = LocalStore.open(settings.home / "sandbox.sqlite")
-        world = SandboxWorld(sandbox_store)
+        world = SandboxWorld(sandbox_store, clock=clock)
         connectors[Platform.GOOGLE_ADS] = world.google_ads()
         connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
     return Services(settings=settings, log=log, state=state, opportunities=opportunities, artifacts=artifacts,
