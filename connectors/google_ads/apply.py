@@ -199,8 +199,10 @@ class Applier:
     def _result(self, run: _Run) -> ApplyResult:
         created = [result["resource_name"] for entry in run.entries if entry["op"] == "add_negative_keywords"
                    for result in entry["results"] if result.get("resource_name")]
+        removed = [result["removed"] for entry in run.entries for result in entry["results"] if result.get("removed")]
         details: dict[str, Any] = {"customer_id": self.customer_id, "validate_only": self.validate_only,
-                                   "operations": run.entries, "resource_names": created}
+                                   "operations": run.entries, "resource_names": created,
+                                   "removed_resource_names": removed}
         if run.operation_errors:
             details["operation_errors"] = run.operation_errors
         if run.error is not None:

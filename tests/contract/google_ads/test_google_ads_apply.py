@@ -138,6 +138,7 @@ def test_removal_by_text_resolves_names_and_tolerates_absent_ones(connector: Goo
 
     assert result.outcome == ApplyOutcome.APPLIED
     assert result.details["operations"][0]["already_absent"] == ["EXACT:never added"]
+    assert result.details["removed_resource_names"] == [f"customers/{CUSTOMER}/campaignCriteria/111~900001"]
     assert fake.account(CUSTOMER).negative_texts(111) == []
 
 
@@ -149,3 +150,27 @@ def test_a_later_service_failing_after_an_earlier_one_landed_is_uncertain(connec
     assert result.outcome == ApplyOutcome.UNCERTAIN and result.error is not None
     assert "partially applied" in result.error.message
     assert fake.account(CUSTOMER).budget_amount(1001) == Decimal(60)
+
+
+def test_why_partial_failure_stays_off(connector: GoogleAdsConnector, fake: FakeGoogleAds) -> None:
+    """With `partial_failure=True` Google applies the valid operations of a request and reports the rest by
+    index: one action's negatives could land half. The connector therefore never sets it (see apply.py)."""
+    client = connector.client
+    operations = []
+    for campaign_id in ("111", "999"):
+        op = client.get_type("CampaignCriterionOperation")
+        op.create.campaign, op.create.negative = f"customers/{CUSTOMER}/campaigns/{campaign_id}", True
+        op.create.keyword.text = "half"
+        op.create.keyword.match_type = client.enums.KeywordMatchTypeEnum.EXACT
+        operations.append(op)
+    request = client.get_type("MutateCampaignCriteriaRequest")
+    request.customer_id, request.partial_failure = CUSTOMER, True
+    request.operations.extend(operations)
+
+    response = connector.service("CampaignCriterionService").mutate_campaign_criteria(request=request, timeout=5)
+
+    assert response.partial_failure_error.code == 3
+    assert [bool(r.resource_name) for r in response.results] == [True, False]  # the failed slot is empty
+    failure = type(client.get_type("GoogleAdsFailure")).deserialize(response.partial_failure_error.details[0].value)
+    assert [e.location.field_path_elements[0].index for e in failure.errors] == [1]
+    assert ("half", "EXACT") in fake.account(CUSTOMER).negative_texts(111)  # half of the "action" landed
