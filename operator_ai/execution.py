@@ -20,6 +20,7 @@ from guardrails.checks import (
     check_plan_fresh,
     check_platform_connected,
 )
+from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import Limits
 from operator_ai.journal import checkpoints, plan_record
 from operator_ai.planning import BuiltPlan, read_snapshots
@@ -177,3 +178,27 @@ def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, r
         return Executed(row, done=False)
     row = record.next(ActionStatus.FAILED, now, ctx.run_id, result=body, error_message=message)
     return Executed(row, done=True)
+
+
+def validate_dry_runs(connectors: Mapping[Platform, PlatformConnector],
+                      plans: list[BuiltPlan]) -> dict[str, dict[str, Any]]:
+    """With real credentials, a dry run asks the platform to validate the operations (nothing changes):
+    the platform's own checks become part of the dry run. Sandbox connectors are skipped."""
+    groups: dict[tuple[Platform, str], list[BuiltPlan]] = {}
+    for built in plans:
+        connector = connectors.get(built.action.platform)
+        only_dry_run_blocks = all(r.rule_id in DRY_RUN_RULES for r in built.plan.verdict.blocking)
+        if connector is not None and connector.mode == "LIVE" and built.plan.operations and only_dry_run_blocks:
+            groups.setdefault((built.action.platform, built.action.account_id()), []).append(built)
+    answers: dict[str, dict[str, Any]] = {}
+    for (platform, account), members in groups.items():
+        batches = [OpBatch(key=b.plan.action_id, organization_id=b.plan.organization_id, platform=platform,
+                           account_id=account, ops=b.plan.operations) for b in members]
+        try:
+            results = connectors[platform].apply(account, batches, validate_only=True)
+        except PlatformError as error:
+            results = [ApplyResult(key=b.key, outcome=ApplyOutcome.FAILED, error=error.info()) for b in batches]
+        for result in results:
+            answers[result.key] = {"platform_validation": {
+                "outcome": result.outcome.value, "error": result.error.message if result.error else None}}
+    return answers

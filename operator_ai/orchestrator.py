@@ -17,7 +17,7 @@ from typing import Any
 from connectors.base import PendingApproval
 from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
-from operator_ai.execution import Executed, ExecutionContext, execute_account
+from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
 from operator_ai.journal import input_record, past_action, plan_record
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
@@ -26,6 +26,7 @@ from operator_ai.wiring import Services
 from schemas.common import ActionStatus, Outcome, stable_hash
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord, RunSummary
+from schemas.verdict import Verdict
 
 log = logging.getLogger("operator.run")
 
@@ -117,15 +118,26 @@ class Orchestrator:
                                    int(limits.window_days), now)
         frame.org_total_daily_budget = org_total_daily_budget(snapshots.values())
         to_execute: dict[tuple[Any, str], list[BuiltPlan]] = defaultdict(list)
+        decided: list[tuple[BuiltPlan, ActionStatus, bool, PendingApproval | None]] = []
         for item in actionable:
             built = build_plan(item, snapshots[item.action_id], frame)
             status, done, pending = self._decide(built, policy, dry_run)
             if status == ActionStatus.EXECUTING:
                 frame.reserve(built.plan, built.facts)  # type: ignore[arg-type]
                 to_execute[(built.action.platform, built.action.account_id())].append(built)
-                continue
-            extra = {"result": {"deferred": True}} if not done and status == ActionStatus.BLOCKED else {}
-            record(plan_record(item, built.plan, built.facts, status, now, run_id, previous.get(item.action_id),
+            else:
+                decided.append((built, status, done, pending))
+        validations = validate_dry_runs(self.s.connectors, [b for b, status, _, _ in decided
+                                                            if status == ActionStatus.DRY_RUN])
+        for built, status, done, pending in decided:
+            extra: dict[str, Any] = {}
+            if status == ActionStatus.BLOCKED and not done:
+                extra["result"] = {"deferred": True}
+            elif status == ActionStatus.DRY_RUN:
+                extra["result"] = {"dry_run": True, "otherwise": otherwise(built.plan.verdict),
+                                   **validations.get(built.plan.action_id, {})}
+            record(plan_record(built.item, built.plan, built.facts, status, now, run_id,
+                               previous.get(built.plan.action_id),
                                error_message=built.plan.verdict.summary() if status == ActionStatus.BLOCKED else None,
                                **extra), done)
             if pending is not None:
@@ -223,8 +235,25 @@ def _input_hash(row: ActionRecord) -> str:
     return stable_hash([row.action_id, row.payload])
 
 
+def otherwise(verdict: Verdict) -> str:
+    """What a dry-run action would have been without the dry-run rules (advisory mode, sandbox phase)."""
+    rest = [r for r in verdict.rules if r.rule_id not in DRY_RUN_RULES]
+    blocking = [r.rule_id for r in rest if r.outcome == Outcome.BLOCK]
+    approval = [r.rule_id for r in rest if r.outcome == Outcome.NEEDS_APPROVAL]
+    if blocking:
+        return "blocked by " + ", ".join(blocking)
+    if approval:
+        return "needs approval: " + ", ".join(approval)
+    return "would execute"
+
+
 def _line(row: ActionRecord) -> dict[str, Any]:
     verdict = row.verdict
+    if row.status == ActionStatus.DRY_RUN and verdict is not None:
+        dry = ", ".join(r.message for r in verdict.rules if r.rule_id in DRY_RUN_RULES and r.outcome == Outcome.BLOCK)
+        detail = f"dry run ({dry or 'requested'}); otherwise: {otherwise(verdict)}"
+        return {**_line(row.model_copy(update={"status": ActionStatus.PLANNED})), "status": row.status.value,
+                "detail": detail}
     return {
         "organization_id": row.organization_id,
         "action_id": row.action_id,
