@@ -48,6 +48,8 @@ class OrgPolicy(FrozenModel):
     google_ads_credentials_ref: SecretRef | None = None
     auto_rollback: bool = False
     notification_target: str | None = None
+    # people who may approve this org's actions over HTTP (deployed identity): emails or `*@domain`
+    approvers: tuple[Annotated[str, StringConstraints(pattern=r"^(\*|[^\s@*]{1,64})@[^\s@*]{1,255}$")], ...] = ()
     updated_at: ZonedDatetime | None = None
 
     @field_validator("brand_patterns")
