@@ -34,7 +34,7 @@ def _sorted(approvals: list[PendingApproval]) -> list[PendingApproval]:
 class FirestoreApprovals:
     client: Any
     names: Collections
-    timeout_s: float
+    calls: dict[str, Any]
 
     def _approvals(self) -> Any:
         return self.client.collection(self.names.name("approvals"))
@@ -47,11 +47,11 @@ class FirestoreApprovals:
             "plan_hash": approval.plan_hash, "requested_at": approval.requested_at,
             "expires_at": approval.expires_at, "summary": approval.summary, "status": approval.status,
             "decided_by": approval.decided_by, "decided_at": approval.decided_at,
-        }, timeout=self.timeout_s)
+        }, **self.calls)
 
     @store_call("get_approval")
     def get_approval(self, action_id: str) -> PendingApproval | None:
-        snap = self._approvals().document(action_id).get(timeout=self.timeout_s)
+        snap = self._approvals().document(action_id).get(**self.calls)
         return _approval(snap.to_dict()) if snap.exists else None
 
     @store_call("list_pending")
@@ -59,7 +59,7 @@ class FirestoreApprovals:
         query = self._approvals().where(filter=FieldFilter("status", "==", "pending"))
         if organization_id is not None:
             query = query.where(filter=FieldFilter("organization_id", "==", organization_id))
-        return _sorted([_approval(snap.to_dict()) for snap in query.stream(timeout=self.timeout_s)])
+        return _sorted([_approval(snap.to_dict()) for snap in query.stream(**self.calls)])
 
     @store_call("decide")
     def decide(self, action_id: str, *, organization_id: str, plan_hash: str, approve: bool,
@@ -74,7 +74,7 @@ class FirestoreApprovals:
 
         @firestore.transactional
         def run(tx: Any) -> tuple[str, dict[str, Any] | None]:
-            snap = ref.get(transaction=tx, timeout=self.timeout_s)
+            snap = ref.get(transaction=tx, **self.calls)
             data = snap.to_dict() if snap.exists else None
             if data is None or data["organization_id"] != organization_id:
                 return "unknown", None
@@ -106,12 +106,12 @@ class FirestoreApprovals:
         """Expire every pending approval past its TTL, each in its own transaction (so a decision
         racing with the expiry either lands first and stays, or is refused as expired)."""
         query = self._approvals().where(filter=FieldFilter("status", "==", "pending"))
-        due = [snap.reference for snap in query.stream(timeout=self.timeout_s)
+        due = [snap.reference for snap in query.stream(**self.calls)
                if utc(snap.get("expires_at")) <= now]  # type: ignore[operator]
 
         @firestore.transactional
         def expire(tx: Any, ref: Any) -> dict[str, Any] | None:
-            data = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            data = ref.get(transaction=tx, **self.calls).to_dict()
             if data is None or data["status"] != "pending" or utc(data["expires_at"]) > now:  # type: ignore[operator]
                 return None
             tx.update(ref, {"status": "expired"})

@@ -19,7 +19,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.base import Artifact
-from connectors.firestore.common import Collections, store_call, utc
+from connectors.firestore.common import Collections, call_options, store_call, utc
 from schemas.common import canonical_json
 
 
@@ -32,10 +32,10 @@ def _artifact(data: dict[str, Any]) -> Artifact:
 
 
 class FirestoreArtifactStore:
-    def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 30.0):
+    def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 10.0, deadline_s: float = 30.0):
         self.client = client
         self.names = Collections(prefix)
-        self.timeout_s = timeout_s
+        self.calls = call_options(timeout_s, deadline_s)
 
     def _col(self, base: str) -> Any:
         return self.client.collection(self.names.name(base))
@@ -48,11 +48,11 @@ class FirestoreArtifactStore:
                 "kind": artifact.kind, "key": artifact.key, "title": artifact.title, "body": artifact.body,
                 "data_json": canonical_json(artifact.data), "created_at": artifact.created_at,
                 "archived_at": artifact.archived_at,
-            }, timeout=self.timeout_s)
+            }, **self.calls)
 
     @store_call("get_artifact")
     def get_artifact(self, artifact_id: str) -> Artifact | None:
-        data = self._col("artifacts").document(artifact_id).get(timeout=self.timeout_s).to_dict()
+        data = self._col("artifacts").document(artifact_id).get(**self.calls).to_dict()
         return None if data is None else _artifact(data)
 
     @store_call("list_artifacts")
@@ -64,7 +64,7 @@ class FirestoreArtifactStore:
             query = query.where(filter=FieldFilter("organization_id", "==", organization_id))
         if key is not None:
             query = query.where(filter=FieldFilter("key", "==", key))
-        found = [_artifact(snap.to_dict()) for snap in query.stream(timeout=self.timeout_s)]
+        found = [_artifact(snap.to_dict()) for snap in query.stream(**self.calls)]
         if not include_archived:
             found = [a for a in found if a.archived_at is None]
         return sorted(found, key=lambda a: (a.created_at, a.artifact_id))
@@ -77,7 +77,7 @@ class FirestoreArtifactStore:
 
         @firestore.transactional
         def archive(tx: Any) -> bool:
-            data = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            data = ref.get(transaction=tx, **self.calls).to_dict()
             if data is None:
                 return False
             if data.get("archived_at") is None:
@@ -94,11 +94,11 @@ class FirestoreArtifactStore:
     def set_refresh_flag(self, organization_id: str, url: str, flagged: bool, reason: str | None,
                          at: datetime) -> None:
         self._flag(organization_id, url).set({"organization_id": organization_id, "url": url, "flagged": flagged,
-                                              "reason": reason, "updated_at": at}, timeout=self.timeout_s)
+                                              "reason": reason, "updated_at": at}, **self.calls)
 
     @store_call("get_refresh_flag")
     def get_refresh_flag(self, organization_id: str, url: str) -> tuple[bool, str | None]:
-        data = self._flag(organization_id, url).get(timeout=self.timeout_s).to_dict()
+        data = self._flag(organization_id, url).get(**self.calls).to_dict()
         if data is None:
             return False, None
         return bool(data["flagged"]), data.get("reason")

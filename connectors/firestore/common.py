@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
+from google.api_core import exceptions as gexc
 from google.api_core.exceptions import GoogleAPIError
+from google.api_core.retry import Retry, if_exception_type
 
 from connectors.base import StoreError
 
@@ -25,6 +27,17 @@ class Collections:
 
     def name(self, base: str) -> str:
         return f"{self.prefix}{base}"
+
+
+_TRANSIENT = if_exception_type(gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
+                               gexc.DeadlineExceeded)
+
+
+def call_options(timeout_s: float, deadline_s: float) -> dict[str, Any]:
+    """`retry` and `timeout` for every Firestore call: `timeout_s` per attempt, `deadline_s` in total.
+    Without an explicit retry the client keeps retrying an unreachable server for minutes."""
+    return {"retry": Retry(predicate=_TRANSIENT, initial=0.1, maximum=2.0, timeout=deadline_s),
+            "timeout": timeout_s}
 
 
 def utc(value: Any) -> datetime | None:

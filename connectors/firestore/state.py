@@ -17,7 +17,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.firestore.approvals import FirestoreApprovals
-from connectors.firestore.common import Collections, store_call, utc
+from connectors.firestore.common import Collections, call_options, store_call, utc
 from schemas.common import stable_hash
 from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
 
@@ -27,10 +27,10 @@ EXECUTION_RETENTION = timedelta(days=8)
 
 
 class FirestoreStateStore(FirestoreApprovals):
-    def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 30.0):
+    def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 10.0, deadline_s: float = 30.0):
         self.client = client
         self.names = Collections(prefix)
-        self.timeout_s = timeout_s
+        self.calls = call_options(timeout_s, deadline_s)
 
     def _col(self, base: str) -> Any:
         return self.client.collection(self.names.name(base))
@@ -39,13 +39,13 @@ class FirestoreStateStore(FirestoreApprovals):
 
     @store_call("get_org")
     def get_org(self, organization_id: str) -> OrgPolicy | None:
-        snap = self._col("organizations").document(organization_id).get(timeout=self.timeout_s)
+        snap = self._col("organizations").document(organization_id).get(**self.calls)
         return OrgPolicy.model_validate(snap.get("policy")) if snap.exists else None
 
     @store_call("list_orgs")
     def list_orgs(self) -> list[OrgPolicy]:
         policies = [OrgPolicy.model_validate(snap.get("policy"))
-                    for snap in self._col("organizations").stream(timeout=self.timeout_s)]
+                    for snap in self._col("organizations").stream(**self.calls)]
         return sorted(policies, key=lambda p: p.organization_id)
 
     @store_call("put_org")
@@ -54,7 +54,7 @@ class FirestoreStateStore(FirestoreApprovals):
             "organization_id": policy.organization_id,
             "policy": policy.model_dump(mode="json"),
             "updated_at": policy.updated_at or firestore.SERVER_TIMESTAMP,
-        }, timeout=self.timeout_s)
+        }, **self.calls)
 
     # ------------------------------------------------------------------ kill switches
 
@@ -62,7 +62,7 @@ class FirestoreStateStore(FirestoreApprovals):
     def kill_switches(self, organization_id: str) -> KillSwitchState:
         scopes = ["global"] if organization_id == "global" else ["global", organization_id]
         refs = [self._col("kill_switches").document(scope) for scope in scopes]
-        found = {snap.id: snap.to_dict() for snap in self.client.get_all(refs, timeout=self.timeout_s) if snap.exists}
+        found = {snap.id: snap.to_dict() for snap in self.client.get_all(refs, **self.calls) if snap.exists}
 
         def switch(scope: str) -> KillSwitch | None:
             data = found.get(scope)
@@ -84,7 +84,7 @@ class FirestoreStateStore(FirestoreApprovals):
         batch = self.client.batch()
         batch.set(ref, data)
         batch.set(ref.collection("history").document(), data)
-        batch.commit(timeout=self.timeout_s)
+        batch.commit(**self.calls)
 
     # ------------------------------------------------------------------ idempotency claims
 
@@ -96,14 +96,14 @@ class FirestoreStateStore(FirestoreApprovals):
         held = {"action_id": action_id, "run_id": run_id, "state": "held", "claimed_at": now,
                 "lease_until": now + timedelta(seconds=lease_s), "released_at": None}
         try:
-            ref.create(held, timeout=self.timeout_s)
+            ref.create(held, **self.calls)
             return True
         except AlreadyExists:
             pass
 
         @firestore.transactional
         def take(tx: Any) -> bool:
-            current = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            current = ref.get(transaction=tx, **self.calls).to_dict()
             if current is not None:
                 if current["state"] == "done":
                     return False
@@ -122,7 +122,7 @@ class FirestoreStateStore(FirestoreApprovals):
 
         @firestore.transactional
         def give_back(tx: Any) -> None:
-            current = ref.get(transaction=tx, timeout=self.timeout_s).to_dict()
+            current = ref.get(transaction=tx, **self.calls).to_dict()
             if current is None or current["run_id"] != run_id or current["state"] != "held":
                 return
             tx.update(ref, {"state": "done" if done else "released", "released_at": firestore.SERVER_TIMESTAMP})
@@ -131,7 +131,7 @@ class FirestoreStateStore(FirestoreApprovals):
 
     @store_call("claim_state")
     def claim_state(self, action_id: str) -> dict[str, Any] | None:
-        data = self._col("claims").document(action_id).get(timeout=self.timeout_s).to_dict()
+        data = self._col("claims").document(action_id).get(**self.calls).to_dict()
         if data is None:
             return None
         return {"action_id": data["action_id"], "run_id": data["run_id"], "state": data["state"],
@@ -150,12 +150,12 @@ class FirestoreStateStore(FirestoreApprovals):
         doc_id = stable_hash([action_id, at.isoformat()], 32)
         with contextlib.suppress(AlreadyExists):
             self._executions(organization_id).document(doc_id).create(
-                {"action_id": action_id, "at": at, "expire_at": at + EXECUTION_RETENTION}, timeout=self.timeout_s)
+                {"action_id": action_id, "at": at, "expire_at": at + EXECUTION_RETENTION}, **self.calls)
 
     @store_call("count_executions")
     def count_executions(self, organization_id: str, since: datetime) -> int:
         """Executions at or after `since`: an exact count aggregation over a single-field range (served
         by Firestore's automatic index), so the rolling window has no bucket edges."""
         query = self._executions(organization_id).where(filter=FieldFilter("at", ">=", since))
-        result = query.count().get(timeout=self.timeout_s)
+        result = query.count().get(**self.calls)
         return int(result[0][0].value)

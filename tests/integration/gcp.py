@@ -59,9 +59,9 @@ def gcp_stores(firestore: FirestoreEmulator, bigquery: BigQueryEmulator, outbox_
         yield GcpStores(
             log=OutboxActionsLog(BigQueryActionsLog(bq_client, bigquery.project, dataset, policy=TEST_POLICY),
                                  outbox_dir),
-            state=FirestoreStateStore(fs_client, prefix=prefix, timeout_s=10),
+            state=FirestoreStateStore(fs_client, prefix=prefix, timeout_s=5, deadline_s=15),
             opportunities=BigQueryOpportunitySource(bq_client, bigquery.project, dataset, policy=TEST_POLICY),
-            artifacts=FirestoreArtifactStore(fs_client, prefix=prefix, timeout_s=10),
+            artifacts=FirestoreArtifactStore(fs_client, prefix=prefix, timeout_s=5, deadline_s=15),
             dataset=dataset,
             bq_client=bq_client,
         )
