@@ -129,7 +129,7 @@ def test_json_files_may_hold_a_list_or_an_opportunities_key(store, tmp_path):
 
 def test_the_sample_organizations_load(tmp_path):
     orgs = {p.organization_id: p for p in load_orgs(SAMPLES / "orgs.yaml")}
-    assert set(orgs) == {"org-acme", "org-globex"}
+    assert set(orgs) == {"org-acme", "org-globex", "org-initech"}
     assert (orgs["org-acme"].autonomy.value, orgs["org-acme"].rollout_phase.value) == ("autonomous", "full")
     assert (orgs["org-globex"].autonomy.value, orgs["org-globex"].rollout_phase.value) == ("autonomous", "safe")
     assert str(orgs["org-acme"].limits["org_daily_budget_cap"]) == "2840"
@@ -178,7 +178,7 @@ def _counts(store: LocalStore) -> tuple[int, ...]:
 def test_the_samples_seed_once(store):
     assert seed_embedded_default(store, SAMPLES, NOW) is True
     first = _counts(store)
-    assert first[:3] == (2, 34, 6)
+    assert first[:3] == (3, 36, 7)
     store.mark("opp-acme-001", "actioned")
     assert seed_embedded_default(store, SAMPLES, NOW + timedelta(days=1)) is False
     assert _counts(store) == first
@@ -203,7 +203,7 @@ def test_two_stores_on_one_file_starting_together_seed_once(store):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, False, True]
-    assert _counts(store)[:3] == (2, 34, 6)
+    assert _counts(store)[:3] == (3, 36, 7)
 
 
 def test_explicit_files_load_on_every_call(store, tmp_path):
@@ -217,7 +217,7 @@ def test_explicit_files_load_on_every_call(store, tmp_path):
     seed_embedded_default(store, SAMPLES, NOW, orgs_file=orgs, opportunities_file=opps)
     assert store.get_org("org-mine") is not None
     assert store.current_status("opp-mine")[0] == "approved"  # reloaded from the file
-    assert _counts(store)[:2] == (3, 35)
+    assert _counts(store)[:2] == (4, 37)
 
 
 def test_reset_wipes_everything_and_seeds_again(store):
@@ -227,4 +227,4 @@ def test_reset_wipes_everything_and_seeds_again(store):
     reset_embedded_default(store, SAMPLES, NOW)
     assert store.query(organization_id="org-acme") == []
     assert store.get_org("org-extra") is None
-    assert _counts(store)[:3] == (2, 34, 6)
+    assert _counts(store)[:3] == (3, 36, 7)

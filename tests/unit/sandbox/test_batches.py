@@ -153,7 +153,7 @@ def test_external_changes_are_checked(world, ads):
 def test_the_world_lists_accounts_and_entities(world):
     acme = {(a["platform"], a["account_id"]) for a in world.accounts("org-acme")}
     assert acme == {("google_ads", ACME_ADS), ("activecampaign", ACME_AC), ("content", "www.acme.example")}
-    assert len(world.accounts()) == 6
+    assert len(world.accounts()) == 7
     pages = world.entities("content", "www.acme.example", "page")
     assert {p["url"] for p in pages} >= {"https://www.acme.example/blog/widget-buying-guide-2019"}
     assert world.entity("google_ads", ACME_ADS, "campaign", "114")["start_date"] == "2026-11-19"
