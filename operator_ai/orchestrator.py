@@ -150,14 +150,17 @@ class Orchestrator:
         return lines + [_line(r) for r in [*rows, *(e.record for e in executed)]]
 
     def _claim(self, item: PlannedOpportunity, run_id: str, now: datetime, dry_run: bool) -> bool:
-        if dry_run:  # a dry run takes nothing: it must not stop the real run from doing the work
-            return True
+        if dry_run:
+            # A dry run takes nothing (it must not stop the real run from doing the work) and leaves alone
+            # what is decided for good or held by a live run: its rows would bury their real state.
+            claim = self.s.state.claim_state(item.action_id)
+            return claim is None or claim["state"] == "released"
         return self.s.state.claim(item.action_id, run_id, now, self.s.settings.claim_lease_s)
 
     def _input_row(self, item: PlannedOpportunity, now: datetime, run_id: str, prev: ActionRecord | None,
                    dry_run: bool) -> tuple[ActionRecord, bool]:
         status = {"rejected": ActionStatus.REJECTED_INPUT, "expired": ActionStatus.EXPIRED,
-                  "approval_only": ActionStatus.PENDING_APPROVAL}[item.kind]
+                  "approval_only": ActionStatus.DRY_RUN if dry_run else ActionStatus.PENDING_APPROVAL}[item.kind]
         row = input_record(item, status, now, run_id, prev, raw=None)
         if status == ActionStatus.PENDING_APPROVAL and not dry_run:
             self.s.state.put_pending(PendingApproval(
