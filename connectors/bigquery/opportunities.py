@@ -2,8 +2,8 @@
 
 Scout owns the `opportunities` table; the Operator only reads it (through the `opportunities_current`
 view) and records what it did in `opportunity_marks`, an append-only table of its own, so it never runs
-DML against rows that may still sit in Scout's streaming buffer. `load_opportunities` writes rows the way Scout
-does (`load_opportunities`, like the SQLite source), so tests and demos can put opportunities in place.
+DML against rows that may still sit in Scout's streaming buffer. `load_opportunities` writes rows the way
+Scout does (the SQLite source has the same method), so tests and demos can put opportunities in place.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from connectors.bigquery.client import CallPolicy, insert_rows, query_rows, table_path
 from connectors.bigquery.rows import json_value, timestamp
-from schemas.common import canonical_json, stable_hash
+from schemas.common import OrgId, canonical_json, stable_hash
 
+_ORG_ID: TypeAdapter[str] = TypeAdapter(OrgId)
 KNOWN_STATUSES = ("approved", "pending", "dismissed", "expired", "actioned")
 
 
@@ -45,6 +48,14 @@ def _raw_json(raw: Any) -> str:
         return canonical_json(repr(raw))
 
 
+def _organization(value: Any) -> str:
+    """The organization id if it is a valid one, else "" (the row belongs to no organization)."""
+    try:
+        return _ORG_ID.validate_python(value, strict=True)
+    except ValidationError:
+        return ""
+
+
 def opportunity_row(raw: Any, updated_at: datetime) -> dict[str, Any]:
     """Scout's row for one raw opportunity: extracted columns for filtering, `raw` kept verbatim."""
     doc = raw if isinstance(raw, dict) else {}
@@ -53,7 +64,7 @@ def opportunity_row(raw: Any, updated_at: datetime) -> dict[str, Any]:
     version = doc.get("schema_version")
     return {
         "opportunity_id": _text(doc.get("opportunity_id"), 128) or f"invalid-{stable_hash(raw, 24)}",
-        "organization_id": _text(doc.get("organization_id"), 63) or "",
+        "organization_id": _organization(doc.get("organization_id")),
         "status": _text(doc.get("status"), 32) or "",
         "schema_version": version if isinstance(version, int) and not isinstance(version, bool) else None,
         "created_at": _when(doc.get("created_at")),
@@ -113,12 +124,13 @@ class BigQueryOpportunitySource:
     def pull_approved(self, organization_id: str | None, now: datetime) -> list[Any]:
         """Raw opportunities whose current status is `approved`, and those without a recognisable status
         (bad input is pulled so the orchestrator rejects it with a log row). Expired ones are included:
-        the orchestrator records them, so `now` is not used to filter. With an organization, only rows
-        naming it; rows naming none come back only for `organization_id=None`."""
+        the orchestrator records them, so `now` is not used to filter. With an organization: the rows
+        naming it, plus rows naming no valid organization (stored with organization_id ""), which belong
+        to nobody and so are reported to every organization's run."""
         params: dict[str, Any] = {"known": list(KNOWN_STATUSES)}
         where = "WHERE (status = 'approved' OR status NOT IN UNNEST(@known))"
         if organization_id is not None:
-            where += " AND organization_id = @organization_id"
+            where += " AND organization_id IN (@organization_id, '')"
             params["organization_id"] = organization_id
         sql = (f"SELECT TO_JSON_STRING(raw) AS raw FROM `{self.current}` {where} "  # noqa: S608
                "ORDER BY updated_at, opportunity_id")

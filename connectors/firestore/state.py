@@ -129,6 +129,22 @@ class FirestoreStateStore(FirestoreApprovals):
 
         give_back(self.client.transaction())
 
+    @store_call("reopen")
+    def reopen(self, action_id: str) -> bool:
+        """Make a finished (done) action claimable again, e.g. a stale approved plan to be re-planned.
+        False when the action is unknown or not done (a held claim stays with its holder)."""
+        ref = self._col("claims").document(action_id)
+
+        @firestore.transactional
+        def reopen_done(tx: Any) -> bool:
+            current = ref.get(transaction=tx, **self.calls).to_dict()
+            if current is None or current["state"] != "done":
+                return False
+            tx.update(ref, {"state": "released", "released_at": firestore.SERVER_TIMESTAMP})
+            return True
+
+        return bool(reopen_done(self.client.transaction()))
+
     @store_call("claim_state")
     def claim_state(self, action_id: str) -> dict[str, Any] | None:
         data = self._col("claims").document(action_id).get(**self.calls).to_dict()

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from connectors.bigquery import BigQueryActionsLog, BigQueryOpportunitySource, CallPolicy, init_bigquery
 from connectors.firestore import FirestoreArtifactStore, FirestoreStateStore
 from connectors.outbox import OutboxActionsLog
 from tests.servers.bigquery import BigQueryEmulator
 from tests.servers.firestore import FirestoreEmulator
+from tests.servers.session import shared
 
 # Short deadlines: a failing call must fail the test in seconds, not after the client's 600 s of retries.
 TEST_POLICY = CallPolicy(timeout_s=10, deadline_s=15)
@@ -30,6 +33,10 @@ class GcpStores:
     artifacts: FirestoreArtifactStore
     dataset: str
     bq_client: Any
+
+    def load_opportunities(self, rows: Any) -> int:
+        """The port suite's seeding hook: write raw rows as Scout would."""
+        return self.opportunities.load_opportunities(rows)
 
 
 def fresh_dataset(bq_client: Any, project: str) -> str:
@@ -68,3 +75,14 @@ def gcp_stores(firestore: FirestoreEmulator, bigquery: BigQueryEmulator, outbox_
     finally:
         drop_dataset(bq_client, bigquery.project, dataset)
         fs_client.close()
+
+
+def gcp_backend_stores(request: pytest.FixtureRequest) -> Iterator[GcpStores]:
+    """The port suite's "gcp" backend: fresh stores on the session's shared emulators. A test marked
+    `official_firestore` skips only when the npm fallback emulator is the one running."""
+    emulators = shared(request.config)
+    firestore = emulators.firestore()
+    if request.node.get_closest_marker("official_firestore") and not firestore.official:
+        pytest.skip("needs the official Firestore emulator: the npm fallback does not isolate transactions")
+    with gcp_stores(firestore, emulators.bigquery(), request.getfixturevalue("tmp_path") / "outbox") as built:
+        yield built

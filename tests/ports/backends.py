@@ -29,6 +29,15 @@ def sqlite_backend(request: pytest.FixtureRequest) -> Iterator[Any]:
         store.close()
 
 
+def gcp_backend(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Production: BigQuery log (behind the outbox) and opportunities, Firestore state and artifacts, on
+    the session's emulators (tests/integration/gcp.py)."""
+    from tests.integration.gcp import gcp_backend_stores
+
+    yield from gcp_backend_stores(request)
+
+
 BACKENDS: dict[str, BackendFactory] = {
     "sqlite": sqlite_backend,
+    "gcp": gcp_backend,
 }
