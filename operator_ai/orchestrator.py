@@ -32,6 +32,8 @@ log = logging.getLogger("operator.run")
 
 # A block from one of these rules is temporary: the action is released and judged again next run.
 DEFERRABLE_RULES = frozenset({"kill_switch", "hourly_rate", "daily_rate", "stale_data"})
+# The outcome of these is (or may be) on the platform already: settled by reading, never re-planned.
+IN_FLIGHT = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
 
 
 def new_run_id(now: datetime) -> str:
@@ -103,6 +105,7 @@ class Orchestrator:
         planned = [p for p in planned if p.kind != "skip"]
         claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
         previous = self.s.log.latest([p.action_id for p in claimed])
+        claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
         rows: list[ActionRecord] = []
         finished: dict[str, bool] = {}
 
@@ -156,6 +159,16 @@ class Orchestrator:
             claim = self.s.state.claim_state(item.action_id)
             return claim is None or claim["state"] == "released"
         return self.s.state.claim(item.action_id, run_id, now, self.s.settings.claim_lease_s)
+
+    def _skip_in_flight(self, claimed: list[PlannedOpportunity], previous: dict[str, ActionRecord], run_id: str,
+                        dry_run: bool) -> list[PlannedOpportunity]:
+        """Drop actions whose last row is EXECUTING or UNCERTAIN: the change may be on the platform, so
+        they are only ever settled by reading (see `_settle_in_flight`), never planned and sent again."""
+        in_flight = {aid for aid, row in previous.items() if row.status in IN_FLIGHT}
+        if not dry_run:
+            for action_id in in_flight:
+                self.s.state.release(action_id, run_id, done=False)
+        return [p for p in claimed if p.action_id not in in_flight]
 
     def _input_row(self, item: PlannedOpportunity, now: datetime, run_id: str, prev: ActionRecord | None,
                    dry_run: bool) -> tuple[ActionRecord, bool]:
