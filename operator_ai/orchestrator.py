@@ -243,6 +243,8 @@ class Orchestrator:
             self.s.state.release(record.action_id, run_id, done=answer.record is not None)
             if answer.record is not None and answer.record.status == ActionStatus.EXECUTED:
                 self.s.state.record_execution(org, record.action_id, now)
+                if record.opportunity_id:  # as for any execution: Scout learns the opportunity was acted on
+                    self.s.opportunities.mark(record.opportunity_id, "actioned")
             lines.append({**_line(answer.record or record), "detail": answer.message})
         return lines
 
