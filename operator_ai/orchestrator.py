@@ -24,6 +24,7 @@ from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_dail
 from operator_ai.settlement import settle
 from operator_ai.wiring import Services
 from schemas.common import ActionStatus, Outcome, stable_hash
+from schemas.operations import ErrorKind
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord, RunSummary
 from schemas.verdict import Verdict
@@ -32,6 +33,9 @@ log = logging.getLogger("operator.run")
 
 # A block from one of these rules is temporary: the action is released and judged again next run.
 DEFERRABLE_RULES = frozenset({"kill_switch", "hourly_rate", "daily_rate", "stale_data"})
+# A planning read that failed this way says nothing about the action: it is judged again next run.
+TRANSIENT_READ_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, ErrorKind.QUOTA, ErrorKind.UNCERTAIN,
+                                   ErrorKind.AUTH})
 # The outcome of these is (or may be) on the platform already: settled by reading, never re-planned.
 IN_FLIGHT = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
 
@@ -191,7 +195,9 @@ class Orchestrator:
         if verdict.outcome == Outcome.BLOCK:
             if blocking <= DRY_RUN_RULES:
                 return ActionStatus.DRY_RUN, not dry_run, None
-            return ActionStatus.BLOCKED, not (blocking <= DEFERRABLE_RULES) and not dry_run, None
+            error = built.snapshot_error
+            deferred = blocking <= DEFERRABLE_RULES or (error is not None and error.kind in TRANSIENT_READ_ERRORS)
+            return ActionStatus.BLOCKED, not deferred and not dry_run, None
         if dry_run:
             return ActionStatus.DRY_RUN, False, None
         if verdict.outcome == Outcome.NEEDS_APPROVAL:
