@@ -75,17 +75,22 @@ def _pre_checks(ctx: ExecutionContext, built: BuiltPlan, fresh: Snapshot | Platf
     current = ctx.opportunities.current_status(plan.opportunity_id) if plan.opportunity_id else None
     status, expires_at = current if current else ("missing", None)
     entity_key = built.facts.entity_key if built.facts else ""
-    if isinstance(fresh, Snapshot):
-        fresh_state: dict[str, Any] | None = spec_for(action).observed_state(action, fresh)
-    else:
-        fresh_state = None
     return [
         check_kill_switch(ctx.state.kill_switches(plan.organization_id)),
         check_opportunity_current(status, expires_at, now),
         check_platform_connected(_connection_error(ctx, action.platform, action.account_id())),
         check_no_similar_failure(ctx.history, entity_key, action.type, now, ctx.limits),
-        check_plan_fresh(plan.observed_state, fresh_state),
+        _fresh_check(built, fresh),
     ]
+
+
+def _fresh_check(built: BuiltPlan, fresh: Snapshot | PlatformError | None) -> CheckResult:
+    """The plan is not stale — and when the state cannot be re-read now, it is not known to be fresh."""
+    if isinstance(fresh, Snapshot):
+        return check_plan_fresh(built.plan.observed_state, spec_for(built.action).observed_state(built.action, fresh))
+    reason = fresh.message if isinstance(fresh, PlatformError) else "the platform returned no state"
+    return CheckResult(check_id="plan_fresh", passed=False, message=f"could not re-read the entity state: {reason}",
+                       observed={"error": reason})
 
 
 def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dict[str, ActionRecord],
