@@ -167,7 +167,10 @@ def _apply(ctx: ExecutionContext, platform: Platform, account: str, batches: lis
 def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, result: ApplyResult,
                 executed_by: str) -> Executed:
     now = ctx.clock()
-    body = {"outcome": result.outcome.value, "details": result.details, "request_ids": list(result.request_ids)}
+    body: dict[str, Any] = {"outcome": result.outcome.value, "details": result.details,
+                            "request_ids": list(result.request_ids)}
+    if result.error is not None:  # kind, code and retry-after: what a person needs to decide what next
+        body["error"] = result.error.model_dump(mode="json")
     if result.outcome == ApplyOutcome.APPLIED:
         plan = record.rollback_plan
         if plan is not None:
