@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from llm_fake_server import FakeMessagesApi
+from llm_inputs import TEST_KEY
 
 from connectors.llm import LlmClient, LlmSettings
-
-TEST_KEY = "sk-ant-test-SECRET-0123456789"
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from schemas.common import AutonomyMode, RolloutPhase
 from schemas.opportunity import Opportunity, parse_opportunity
 from schemas.policy import ActiveCampaignAccount, ConnectedAccounts, OrgPolicy
 
+TEST_KEY = "sk-ant-test-SECRET-0123456789"  # recognisable: tests assert it never leaks
 ORG = "org-acme"
 CUSTOMER = "1234567890"
 AC_ACCOUNT = "acme"

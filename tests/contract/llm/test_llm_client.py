@@ -7,8 +7,8 @@ import socket
 from types import SimpleNamespace
 
 import pytest
-from conftest import TEST_KEY
 from llm_fake_server import FakeMessagesApi, error, message, text, tool_use
+from llm_inputs import TEST_KEY
 from pydantic import SecretStr
 
 from connectors.llm import (

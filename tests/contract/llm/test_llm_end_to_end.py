@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_KEY
 from llm_fake_server import FakeMessagesApi, Reply, message, text, tool_use
+from llm_inputs import TEST_KEY
 
 from operator_ai.orchestrator import Orchestrator, new_run_id
 from operator_ai.settings import SAMPLES_DIR, Settings
