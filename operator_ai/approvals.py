@@ -14,7 +14,7 @@ from connectors.base import ApprovalError, PendingApproval
 from guardrails.limits import resolve_limits
 from operator_ai.execution import ExecutionContext, execute_account
 from operator_ai.journal import past_action, plan_record
-from operator_ai.orchestrator import new_run_id
+from operator_ai.orchestrator import expire_approvals, new_run_id
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import OrgFrame, build_plan, org_total_daily_budget, read_snapshots
 from operator_ai.wiring import Services
@@ -56,6 +56,7 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
     approver = validate_approver(approver)
     now = services.clock()
     run_id = new_run_id(now)
+    expire_approvals(services, run_id)  # a decision after the TTL is refused, and the log says EXPIRED
     pending = services.state.get_approval(action_id)
     if pending is None:
         raise ApprovalError(f"no approval is pending for {action_id}")

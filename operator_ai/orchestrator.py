@@ -44,6 +44,19 @@ def new_run_id(now: datetime) -> str:
     return f"run-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
+def expire_approvals(services: Services, run_id: str) -> None:
+    """Approvals past their TTL are auto-rejected: EXPIRED in the state store and in the log (every run,
+    and before any decision, so a late decision is refused with the expiry on record)."""
+    expired = services.state.expire_pending(services.clock())
+    if not expired:
+        return
+    latest = services.log.latest([a.action_id for a in expired])
+    rows = [latest[a.action_id].next(ActionStatus.EXPIRED, services.clock(), run_id,
+                                     error_message=f"approval expired at {a.expires_at.isoformat()}")
+            for a in expired if a.action_id in latest]
+    services.log.append(rows)
+
+
 class Orchestrator:
     def __init__(self, services: Services):
         self.s = services
@@ -54,7 +67,7 @@ class Orchestrator:
         started = self.s.clock()
         run_id = new_run_id(started)
         self.s.log.flush_outbox()
-        self._expire_approvals(run_id)
+        expire_approvals(self.s, run_id)
         orgs = [o for o in self.s.state.list_orgs() if not org_ids or o.organization_id in org_ids]
         unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
         lines: list[dict[str, Any]] = []
@@ -75,16 +88,6 @@ class Orchestrator:
                              "counts": summary.counts, "errors": list(errors),
                              "duration_s": round(summary.duration_s, 3)}))
         return summary
-
-    def _expire_approvals(self, run_id: str) -> None:
-        expired = self.s.state.expire_pending(self.s.clock())
-        if not expired:
-            return
-        latest = self.s.log.latest([a.action_id for a in expired])
-        rows = [latest[a.action_id].next(ActionStatus.EXPIRED, self.s.clock(), run_id,
-                                         error_message=f"approval expired at {a.expires_at.isoformat()}")
-                for a in expired if a.action_id in latest]
-        self.s.log.append(rows)
 
     # ------------------------------------------------------------------ one organization
 
