@@ -14,7 +14,7 @@ from connectors.base import ApprovalError, PendingApproval
 from guardrails.limits import resolve_limits
 from operator_ai.execution import ExecutionContext, execute_account
 from operator_ai.journal import past_action, plan_record
-from operator_ai.orchestrator import expire_approvals, new_run_id
+from operator_ai.orchestrator import DEFERRABLE_RULES, expire_approvals, new_run_id
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import OrgFrame, build_plan, org_total_daily_budget, read_snapshots
 from operator_ai.wiring import Services
@@ -105,17 +105,32 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
     frame.org_total_daily_budget = org_total_daily_budget(snaps.values())
     built = build_plan(item, snaps[record.action_id], frame, approved_by=approver)
     previous = {record.action_id: record}
+    # Hold the action like a run does: if this process dies mid-call, the lease runs out and the next
+    # scheduled run settles the write-ahead row by reading (a finished claim would strand it).
+    services.state.reopen(record.action_id)
+    if not services.state.claim(record.action_id, run_id, now, services.settings.claim_lease_s):
+        row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
+                          error_message="another run is processing this action; it will be re-planned",
+                          result={"deferred": True})
+        services.log.append([row])
+        return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
     if built.plan.observed_state != (record.payload.get("observed_state") or {}):
         row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
                           error_message="stale plan: the entity changed since it was approved; it will be "
                                         "re-planned on the next run", result={"deferred": True})
         services.log.append([row])
-        services.state.reopen(record.action_id)
+        services.state.release(record.action_id, run_id, done=False)
         return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
     if built.plan.verdict.outcome != Outcome.ALLOW:
+        # A temporary block (stop, rate limits, stale data) sends the action back to the next run, which
+        # plans it afresh and asks a person again; any other block is final.
+        deferred = {r.rule_id for r in built.plan.verdict.blocking} <= DEFERRABLE_RULES
+        later = "; it will be re-planned on a later run" if deferred else ""
         row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
-                          error_message=f"approved, but {built.plan.verdict.summary()} (approval never lifts a block)")
+                          error_message=f"approved, but {built.plan.verdict.summary()} (approval never lifts a "
+                                        f"block){later}", result={"deferred": deferred})
         services.log.append([row])
+        services.state.release(record.action_id, run_id, done=not deferred)
         return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
     ctx = ExecutionContext(log=services.log, state=services.state, opportunities=services.opportunities,
                            connectors=services.connectors, clock=services.clock, run_id=run_id, limits=limits,
@@ -127,8 +142,8 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
         services.state.record_execution(org, record.action_id, outcome.record.executed_at or now)
         if record.opportunity_id:
             services.opportunities.mark(record.opportunity_id, "actioned")
-    if not outcome.done:  # deferred or UNCERTAIN: the next run takes it (and settles it by reading)
-        services.state.reopen(record.action_id)
+    # Not done (deferred, or UNCERTAIN): the next run takes it (and settles an UNCERTAIN one by reading).
+    services.state.release(record.action_id, run_id, done=outcome.done)
     return Decision(record.action_id, outcome.record.status.value,
                     outcome.record.error_message or f"approved by {approver} and {outcome.record.status.value}",
                     outcome.record)
