@@ -44,6 +44,7 @@ def _decide(ctx: Context, action_id: str, approver: str, plan_hash: str | None, 
     from connectors.base import ApprovalError
     from operator_ai.approvals import decide
 
+    _known(ctx, action_id)
     try:
         decision = decide(ctx.services, action_id, approve=approve, approver=approver, plan_hash=plan_hash)
     except ApprovalError as error:
@@ -55,6 +56,13 @@ def _decide(ctx: Context, action_id: str, approver: str, plan_hash: str | None, 
         console.print(f"{decision.action_id}: {styled(decision.status)} — {decision.message}")
     if decision.status not in {"EXECUTED", "REJECTED", "MANUAL"}:
         sys.exit(EXIT_REFUSED)
+
+
+def _known(ctx: Context, action_id: str) -> None:
+    """An id the Operator never logged is an error (exit 1), not a refused decision (exit 4)."""
+    if not ctx.services.log.latest([action_id]):
+        click.echo(f"error: no action {action_id!r} in the log", err=True)
+        sys.exit(EXIT_ERROR)
 
 
 @approvals.command("approve")
@@ -98,6 +106,8 @@ def rollback(ctx: Context, action_id: str | None, org: str | None, since: str | 
     services = ctx.services
     if bool(action_id) == bool(org and since):
         raise click.UsageError("give ACTION_ID, or --org with --since")
+    if action_id:
+        _known(ctx, action_id)
     executor = RollbackExecutor(services.log, services.state, services.connectors, services.clock)
     run_id = new_run_id(services.clock())
     flags = {"actor": whoami(actor), "run_id": run_id, "force": force, "dry_run": dry_run,
