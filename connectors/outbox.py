@@ -19,8 +19,9 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -48,10 +49,16 @@ def _order_key(record: ActionRecord) -> tuple[int, datetime]:
 class OutboxActionsLog:
     """`ActionsLog` port: delegates to `inner`, spooling to `directory` whenever a write fails."""
 
-    def __init__(self, inner: ActionsLog, directory: Path):
+    def __init__(self, inner: ActionsLog, directory: Path, *, cooldown_s: float = 30.0,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.inner = inner
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        # After a failed write, appends spool straight away for `cooldown_s` instead of each waiting out
+        # the store's retry deadline again; `flush_outbox()` always tries.
+        self.cooldown_s = cooldown_s
+        self._monotonic = monotonic
+        self._down_until = 0.0
 
     # ------------------------------------------------------------------ writes
 
@@ -59,6 +66,9 @@ class OutboxActionsLog:
         if not records:
             return
         with self._locked():
+            if self._monotonic() < self._down_until:  # the store failed moments ago: do not wait again
+                self._spool(records)
+                return
             if self._segments():
                 self._flush_locked()
             if self._segments():  # the store is still down: queue behind what is already waiting
@@ -67,8 +77,7 @@ class OutboxActionsLog:
             try:
                 self.inner.append(records)
             except WRITE_FAILURES as error:
-                logger.warning("actions log write failed (%s); spooled %d record(s) to %s",
-                               type(error).__name__, len(records), self.directory)
+                self._failed(error)
                 self._spool(records)
 
     def flush_outbox(self) -> int:
@@ -80,7 +89,11 @@ class OutboxActionsLog:
     @property
     def pending(self) -> int:
         """How many records wait in the outbox."""
-        return sum(len(records) for _, records in self._read_segments())
+        return len(self.spooled())
+
+    def spooled(self) -> list[ActionRecord]:
+        """The records waiting in the outbox, in the order they will be sent."""
+        return [record for _, records in self._read_segments() for record in records]
 
     # ------------------------------------------------------------------ reads (store + spool)
 
@@ -156,19 +169,27 @@ class OutboxActionsLog:
 
     def _flush_locked(self) -> int:
         flushed = 0
-        for path, records in self._read_segments():
+        segments = self._read_segments()
+        for path, records in segments:
             try:
                 self.inner.append(records)
             except WRITE_FAILURES as error:
-                logger.warning("outbox flush stopped at %s (%s); %s stays spooled", path.name,
-                               type(error).__name__, path.name)
+                self._failed(error)
+                logger.warning("outbox flush stopped at %s: it stays spooled", path.name)
                 break
             path.unlink()
             self._sync_directory()
             flushed += len(records)
+        else:
+            self._down_until = 0.0  # everything went through: the store is back
         if flushed:
             logger.info("outbox flushed %d record(s) from %s", flushed, self.directory)
         return flushed
+
+    def _failed(self, error: BaseException) -> None:
+        self._down_until = self._monotonic() + self.cooldown_s
+        logger.warning("actions log write failed (%s); spooling to %s for the next %.0f s",
+                       type(error).__name__, self.directory, self.cooldown_s)
 
     def _read_segments(self) -> list[tuple[Path, list[ActionRecord]]]:
         """Every readable segment in order. A segment that no longer parses is renamed `.corrupt` and

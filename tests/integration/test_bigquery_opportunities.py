@@ -56,7 +56,16 @@ def test_bad_input_is_pulled_back_unchanged_so_it_gets_a_log_row(source, tmp_pat
 
     pulled = source.pull_approved(None, NOW)
     assert pulled == [opportunity("opp-1"), "this is not json", no_status, [1, 2]]
-    assert source.pull_approved("org-acme", NOW) == [opportunity("opp-1"), no_status]
+    assert source.pull_approved("org-acme", NOW) == pulled
+    assert source.pull_approved("org-beta", NOW) == ["this is not json", [1, 2]]  # they belong to nobody
+
+
+def test_rows_naming_no_valid_organization_are_pulled_for_every_organization(source):
+    bad_org = opportunity("opp-1", org="ORG WITH SPACES")
+    numeric_org = {**opportunity("opp-2"), "organization_id": 42}
+    source.load_opportunities([bad_org, numeric_org, opportunity("opp-3", org="org-beta")])
+    assert source.pull_approved("org-acme", NOW) == [bad_org, numeric_org]
+    assert source.pull_approved("org-beta", NOW) == [bad_org, numeric_org, opportunity("opp-3", org="org-beta")]
 
 
 def test_current_status_rereads_status_and_expiry(source):

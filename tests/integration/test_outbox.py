@@ -51,7 +51,7 @@ def store(tmp_path: Path):
 
 @pytest.fixture
 def outbox(store, tmp_path: Path) -> OutboxActionsLog:
-    return OutboxActionsLog(store, tmp_path / "outbox")
+    return OutboxActionsLog(store, tmp_path / "outbox", cooldown_s=0)  # the cooldown has a test of its own
 
 
 def spool_files(outbox: OutboxActionsLog) -> list[Path]:
@@ -129,6 +129,35 @@ def test_a_resent_segment_leaves_no_duplicate(outbox, store, tmp_path):
 
     assert outbox.events(A1) == rows
     assert outbox.query() == [rows[-1]]
+
+
+def test_after_a_failure_appends_spool_at_once_until_the_cooldown_ends(store, tmp_path):
+    clock = [100.0]
+    outbox = OutboxActionsLog(store, tmp_path / "outbox", cooldown_s=30, monotonic=lambda: clock[0])
+    attempts: list[int] = []
+    real_append = store.append
+    store.append = lambda records: (attempts.append(len(records)), real_append(records))
+    store.down = True
+    outbox.append([record(A1)])
+    store.down = False  # the store is back, but the outbox does not know yet
+    clock[0] += 10
+    outbox.append([record(A2)])
+    assert attempts == [1] and outbox.pending == 2  # no second wait on a store that just failed
+
+    clock[0] += 21
+    outbox.append([record(A3)])
+    assert attempts == [1, 1, 1, 1] and outbox.pending == 0  # backlog first, in order, then the new batch
+    assert [r[0].action_id for r in store.accepted] == [A1, A2, A3]
+
+
+def test_an_explicit_flush_ignores_the_cooldown(store, tmp_path):
+    outbox = OutboxActionsLog(store, tmp_path / "outbox", cooldown_s=3600)
+    store.down = True
+    outbox.append([record(A1)])
+    store.down = False
+    assert outbox.flush_outbox() == 1
+    outbox.append([record(A2)])  # a successful flush ends the cooldown
+    assert outbox.pending == 0 and [r[0].action_id for r in store.accepted] == [A1, A2]
 
 
 def test_google_client_errors_and_network_errors_are_spooled_too(outbox, store):
