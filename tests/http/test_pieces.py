@@ -1,0 +1,138 @@
+"""In-process checks of the pieces behind the HTTP surface: tokens, caller checks, message decoding,
+notifier output. The wire behaviour is tested over real HTTP in the other files of this folder."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from operator_ai.fanout import BadMessage, parse_run_message, topic_path
+from operator_ai.http.auth import AuthFailure, authenticate_scheduler, is_approver
+from operator_ai.http.config import HttpSettings
+from operator_ai.http.responses import wants_json
+from operator_ai.http.tokens import LinkClaims, Signer, TokenError, sign_link
+from operator_ai.http.view import time_left
+from operator_ai.notify import LogNotifier, Notification, WebhookNotifier, slack_text
+from operator_ai.settings import Settings
+from schemas.policy import OrgPolicy
+from tests.servers.procs import free_port
+
+KEY = "unit-test-signing-key-0123456789"
+
+
+def test_tokens_round_trip_and_refusals() -> None:
+    signer, now = Signer(KEY), time.time()
+    token = sign_link(signer, action_id="act-1", plan_hash="h1", organization_id="org-a", approver="jane@a.example",
+                      expires_at=now + 60)
+    claims = LinkClaims.from_claims(signer.verify(token, "link", now))
+    assert (claims.action_id, claims.plan_hash, claims.organization_id, claims.approver) == (
+        "act-1", "h1", "org-a", "jane@a.example")
+    refusals = {
+        "forged": lambda: Signer("another-key-0123456789").verify(token, "link", now),
+        "expired": lambda: signer.verify(token, "link", now + 61),
+        "malformed": lambda: signer.verify("no-dot", "link", now),
+    }
+    for reason, attempt in refusals.items():
+        with pytest.raises(TokenError) as refused:
+            attempt()
+        assert refused.value.reason == reason
+    with pytest.raises(TokenError):  # each purpose has its own key: a link is not a CSRF token or a login
+        signer.verify(token, "csrf", now)
+    with pytest.raises(TokenError):
+        signer.verify(token, "login", now)
+    with pytest.raises(ValueError):
+        Signer("short")
+
+
+def test_scheduler_authentication_with_an_injected_verifier() -> None:
+    settings = Settings(shared_secret=SecretStr("s3cret-value"))
+    http = HttpSettings(oidc_audience="https://f.example/run", oidc_invokers="sched@p.iam.gserviceaccount.com")
+    seen: list[tuple[str, str, str]] = []
+
+    def verifier(token: str, audience: str, certs_url: str) -> dict[str, Any]:
+        seen.append((token, audience, certs_url))
+        if token != "good":
+            raise ValueError("bad signature")
+        return {"iss": "https://accounts.google.com", "email": "Sched@p.iam.gserviceaccount.com",
+                "email_verified": True}
+
+    caller = authenticate_scheduler({"Authorization": "Bearer good"}, settings, http, verifier)
+    assert caller.method == "oidc" and seen[0][1] == "https://f.example/run"
+    assert authenticate_scheduler({"X-Operator-Secret": "s3cret-value"}, settings, http, verifier).method == \
+        "shared-secret"
+    for headers, status in (({}, 401), ({"Authorization": "Bearer bad"}, 401), ({"X-Operator-Secret": "nope"}, 403)):
+        with pytest.raises(AuthFailure) as refused:
+            authenticate_scheduler(headers, settings, http, verifier)
+        assert refused.value.status == status
+    nothing_configured = Settings(shared_secret=None)
+    for headers in ({"Authorization": "Bearer good"}, {"X-Operator-Secret": ""}):
+        with pytest.raises(AuthFailure) as refused:
+            authenticate_scheduler(headers, nothing_configured, HttpSettings(oidc_audience=None), verifier)
+        assert refused.value.status == 401
+
+
+def test_approver_patterns() -> None:
+    policy = OrgPolicy(organization_id="org-a", approvers=("boss@a.example", "*@a.example"))
+    assert is_approver(policy, "BOSS@a.example") and is_approver(policy, "anyone@a.example")
+    assert not is_approver(policy, "x@evila.example") and not is_approver(policy, "x@sub.a.example")
+    assert not is_approver(OrgPolicy(organization_id="org-b"), "boss@a.example")
+
+
+def _data(body: Any) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return {"message": {"data": base64.b64encode(raw).decode(), "messageId": "1"}}
+
+
+def test_run_messages() -> None:
+    request = parse_run_message(_data({"organization_id": "org-a", "dry_run": True, "requested_by": "x"}))
+    assert (request.organization_id, request.dry_run, request.requested_by) == ("org-a", True, "x")
+    assert parse_run_message(_data(json.loads(request.to_bytes()))) == request
+    for bad in (None, "text", {}, {"message": {}}, {"message": {"data": "@@"}}, _data(b"\x00"), _data([1]),
+                _data({"organization_id": "Org A"}), _data({"organization_id": 1}),
+                _data({"organization_id": "org-a", "dry_run": 1})):
+        with pytest.raises(BadMessage):
+            parse_run_message(bad)
+
+
+def test_topic_path() -> None:
+    assert topic_path(Settings(gcp_project="p", pubsub_topic="t")) == "projects/p/topics/t"
+    assert topic_path(Settings(pubsub_topic="projects/q/topics/t")) == "projects/q/topics/t"
+
+
+def test_negotiation_and_time_left() -> None:
+    assert wants_json({"format": "json"}, {})
+    assert not wants_json({"format": "html"}, {"Accept": "application/json"})
+    assert wants_json({}, {"Accept": "application/json"})
+    assert not wants_json({}, {"Accept": "text/html,application/xhtml+xml,application/json;q=0.9"})
+    assert wants_json({}, {}, is_json_body=True)
+    assert (time_left(0), time_left(59), time_left(3 * 3600 + 5 * 60)) == ("expired", "1 min", "3 h 05 min")
+
+
+NOTE = Notification("org-a", "Run <for> Acme & co", ("• <!channel> <http://evil|click>",),
+                    (("Review as jane", "http://127.0.0.1:8080/?link=SECRET-TOKEN"),), "ops@a.example")
+
+
+def test_slack_text_escapes_untrusted_text_but_keeps_our_links() -> None:
+    text = slack_text(NOTE)
+    assert "*Run &lt;for&gt; Acme &amp; co*" in text
+    assert "&lt;!channel&gt; &lt;http://evil|click&gt;" in text
+    assert "<http://127.0.0.1:8080/?link=SECRET-TOKEN|Review as jane>" in text
+
+
+def test_log_notifier_never_logs_approval_links(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="operator.notify"):
+        LogNotifier().send(NOTE)
+    assert "Review as jane" in caplog.text and "SECRET-TOKEN" not in caplog.text
+
+
+def test_webhook_failure_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://127.0.0.1:{free_port()}/hook/SECRET"  # nothing listens there
+    with caplog.at_level(logging.WARNING, logger="operator.notify"):
+        WebhookNotifier(url, timeout_s=2).send(NOTE)
+    assert "notification_failed" in caplog.text and "SECRET" not in caplog.text
