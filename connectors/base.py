@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from schemas.common import ActionStatus, Platform
+from schemas.experiments import Experiment, ExperimentStatus
+from schemas.metrics import MetricReading, MetricRequest
 from schemas.operations import ApplyResult, ErrorInfo, ErrorKind, OpBatch
 from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
 from schemas.records import ActionRecord
@@ -98,6 +100,18 @@ class PlatformConnector(Protocol):
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         """Apply each batch (one action's operations) and answer one result per batch, in order.
         Never raises for a per-action failure: it is reported in the result (FAILED or UNCERTAIN)."""
+        ...
+
+
+@runtime_checkable
+class MetricReader(Protocol):
+    """Windowed metric reads for impact measurement (spec §8). A separate port so a connector without
+    metrics need not pretend; the measurement treats a connector without it as "not measurable"."""
+
+    def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
+                     now: datetime) -> dict[str, MetricReading]:
+        """Answer every request for one account, keyed by request key. Entities the platform has no
+        metrics for answer `measurable=False` with the reason; raises `PlatformError` for the call."""
         ...
 
 
@@ -213,6 +227,22 @@ class OpportunitySource(Protocol):
     def mark(self, opportunity_id: str, status: str) -> None:
         """Record that the Operator acted on it (e.g. `actioned`)."""
         ...
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+@runtime_checkable
+class ExperimentStore(Protocol):
+    """Experiments (subject-line tests): one mutable row per experiment."""
+
+    def put_experiment(self, experiment: Experiment) -> None:
+        """Insert or replace the row with this experiment_id."""
+        ...
+
+    def get_experiment(self, experiment_id: str) -> Experiment | None: ...
+    def list_experiments(self, organization_id: str | None = None,
+                         status: ExperimentStatus | None = None) -> list[Experiment]: ...
 
 
 # --------------------------------------------------------------------------- content artifacts

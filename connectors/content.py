@@ -28,6 +28,7 @@ from connectors.base import (
     UncertainError,
 )
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest, not_measurable
 from schemas.operations import (
     ApplyOutcome,
     ApplyResult,
@@ -93,6 +94,12 @@ class ContentPlatform:
                                             read_at=now, source="live" if self.mode == "LIVE" else "sandbox",
                                             content=content)
         return answers
+
+    def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
+                     now: datetime) -> dict[str, MetricReading]:
+        """`MetricReader` port: artifacts have no traffic or ranking data here, so nothing is measurable."""
+        return {r.key: not_measurable(r.key, now, "content artifacts have no platform metrics in this version "
+                                                  "(page traffic is not connected)") for r in requests}
 
     def _content_state(self, organization_id: str, key: str, is_url: bool) -> ContentState:
         flagged, reason = self.store.get_refresh_flag(organization_id, key) if is_url else (False, None)

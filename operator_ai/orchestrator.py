@@ -19,6 +19,7 @@ from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
 from operator_ai.journal import input_record, past_action, plan_record
+from operator_ai.measurement import measure_due
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
 from operator_ai.settlement import settle
@@ -80,6 +81,8 @@ class Orchestrator:
                 except Exception as error:  # one org's failure never stops another's
                     log.exception("organization %s failed", org_id)
                     errors.append(f"{org_id}: {type(error).__name__}: {error}")
+        if not dry_run:  # checkpoints due now are measured (and regressions rolled back) after the orgs ran
+            lines.extend(measure_due(self.s, run_id, [o.organization_id for o in orgs]))
         summary = RunSummary(
             run_id=run_id, started_at=started, finished_at=self.s.clock(), mode=self.s.mode, dry_run=dry_run,
             organizations=tuple(o.organization_id for o in orgs),

@@ -139,6 +139,30 @@ CREATE TABLE IF NOT EXISTS refresh_flags (
   PRIMARY KEY (organization_id, url)
 );
 
+-- ----------------------------------------------------------------------------- experiments
+-- Subject-line tests (spec §8; the columns of the original marketing_ai.experiments plus action_id,
+-- account_id, updated_at). Unlike the log, a row is updated as the experiment runs and is decided.
+CREATE TABLE IF NOT EXISTS experiments (
+  experiment_id        TEXT PRIMARY KEY,
+  organization_id      TEXT NOT NULL,
+  opportunity_id       TEXT,
+  type                 TEXT NOT NULL,
+  entity_id            TEXT NOT NULL,
+  account_id           TEXT NOT NULL,
+  action_id            TEXT NOT NULL,
+  variants             TEXT NOT NULL,     -- JSON
+  primary_metric       TEXT NOT NULL,
+  started_at           TEXT NOT NULL,
+  minimum_runtime_days INTEGER NOT NULL,
+  stop_rules           TEXT NOT NULL,     -- JSON
+  guardrails           TEXT NOT NULL,     -- JSON
+  status               TEXT NOT NULL,
+  winner               TEXT,
+  results              TEXT NOT NULL,     -- JSON
+  updated_at           TEXT
+);
+CREATE INDEX IF NOT EXISTS experiments_org_status ON experiments (organization_id, status);
+
 -- ----------------------------------------------------------------------------- sandbox platforms
 -- Accounts and which organization owns each (the sandbox's allowlist).
 CREATE TABLE IF NOT EXISTS sandbox_accounts (

@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 from connectors.sandbox.activecampaign_ops import ACTIVECAMPAIGN_OPERATIONS
 from connectors.sandbox.entities import Entities, get_account
 from connectors.sandbox.platform import OpHandler, SandboxPlatform
+from connectors.sandbox.readings import email_reading
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest
 from schemas.snapshots import (
     AccountState,
     AutomationState,
@@ -31,6 +33,9 @@ from schemas.snapshots import (
 class ActiveCampaignSandbox(SandboxPlatform):
     platform: ClassVar[Platform] = Platform.ACTIVECAMPAIGN
     operations: ClassVar[dict[str, OpHandler]] = ACTIVECAMPAIGN_OPERATIONS
+
+    def measure(self, ents: Entities, request: MetricRequest, now: datetime) -> MetricReading:
+        return email_reading(ents, request, now)
 
     def read(self, ents: Entities, request: SnapshotRequest, now: datetime) -> Snapshot:
         missing: list[str] = []

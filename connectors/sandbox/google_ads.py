@@ -18,10 +18,12 @@ from typing import Any, ClassVar
 
 from connectors.sandbox.entities import Entities, get_account
 from connectors.sandbox.google_ads_ops import GOOGLE_ADS_OPERATIONS, negative_resource_name
-from connectors.sandbox.metrics import extend, window
+from connectors.sandbox.metrics import extend, scale_to, window
 from connectors.sandbox.platform import OpHandler, SandboxPlatform
+from connectors.sandbox.readings import ads_reading
 from schemas.actions import BiddingScheme
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest
 from schemas.snapshots import (
     AccountState,
     BudgetState,
@@ -41,20 +43,30 @@ class GoogleAdsSandbox(SandboxPlatform):
     operations: ClassVar[dict[str, OpHandler]] = GOOGLE_ADS_OPERATIONS
 
     def advance(self, ents: Entities, today: date) -> None:
+        """Materialise metric days up to yesterday; campaigns scale with their budget, keywords with their
+        effective bid (see `metrics.py`)."""
         through = today - timedelta(days=1)
         campaigns = {c["campaign_id"]: c for c in ents.all("campaign")}
         for campaign_id, campaign in campaigns.items():
-            updated = extend(ents, "campaign", campaign_id, campaign, through,
-                             active=campaign["status"] == "ENABLED", start=_start(campaign))
-            if updated is not campaign:
+            budget = ents.get("budget", campaign["budget_id"]) if campaign.get("budget_id") else None
+            scale, state = scale_to(campaign, "profile_budget", Decimal(budget["amount"]) if budget else None)
+            updated = extend(ents, "campaign", campaign_id, state, through,
+                             active=campaign["status"] == "ENABLED", start=_start(campaign), scale=scale)
+            if updated != campaign:
                 ents.put("campaign", campaign_id, updated)
         for keyword in ents.all("keyword"):
             campaign = campaigns.get(keyword["campaign_id"], {})
             active = keyword["status"] == "ENABLED" and campaign.get("status") == "ENABLED"
             key = f"{keyword['ad_group_id']}~{keyword['criterion_id']}"
-            updated = extend(ents, "keyword", key, keyword, through, active=active, start=_start(campaign))
-            if updated is not keyword:
+            bid = keyword.get("cpc_bid") or (ents.get("ad_group", keyword["ad_group_id"]) or {}).get("cpc_bid")
+            scale, state = scale_to(keyword, "profile_bid", Decimal(bid) if bid is not None else None)
+            updated = extend(ents, "keyword", key, state, through, active=active, start=_start(campaign),
+                             scale=scale)
+            if updated != keyword:
                 ents.put("keyword", key, updated)
+
+    def measure(self, ents: Entities, request: MetricRequest, now: datetime) -> MetricReading:
+        return ads_reading(ents, request, now)
 
     def read(self, ents: Entities, request: SnapshotRequest, now: datetime) -> Snapshot:
         return _Reader(ents, request, now).snapshot()

@@ -6,11 +6,21 @@ Each entity keeps its daily average (`daily_profile`) and the last materialised 
 reads extend the series day by day up to yesterday: an enabled entity keeps spending at its profile
 (times the day's weight), a paused one spends nothing. A later simulation can write days of its own
 (`put_day`; days already written are kept). Complete days only: today's partial day appears tomorrow.
+
+Actions change what later days look like, so measurement has something to measure: a campaign's days
+scale with its budget relative to the budget its profile was learnt at (`profile_budget`), a keyword's
+with its effective bid (`profile_bid`) — the sandbox treats every campaign as limited by its budget. A
+materialised day's conversions are a Poisson draw around the day's expected value (seeded by entity and
+day, so the same sandbox always produces the same series); conversion value follows at the profile's value
+per conversion. Days are materialised lazily, but every apply advances the series first, so the days before
+a change are written at the old budget and the days after it at the new one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
@@ -102,8 +112,53 @@ def seed_series(ents: Entities, kind: str, entity_id: str, totals: Totals, first
     return {"daily_profile": profile, "metrics_through": last.isoformat()}
 
 
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw: Knuth's product method for small means, a rounded normal beyond (a sandbox, not a lab)."""
+    if mean <= 0:
+        return 0
+    if mean > 50:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, product, count = math.exp(-mean), rng.random(), 0
+    while product > limit:
+        product *= rng.random()
+        count += 1
+    return count
+
+
+def day_rng(entity_key: str, day: date) -> random.Random:
+    digest = hashlib.sha256(f"{entity_key}|{day.isoformat()}|draw".encode()).hexdigest()
+    return random.Random(int(digest[:16], 16))
+
+
+def scale_to(state: dict[str, Any], field: str, current: Decimal | None) -> tuple[Decimal, dict[str, Any]]:
+    """How much bigger the entity's days are now than when its profile was learnt: `current` (budget or
+    bid) over the value remembered in `field`, which is set the first time it is seen (before any change,
+    because every read and apply advances the series first)."""
+    if current is None or current <= 0:
+        return Decimal(1), state
+    if state.get(field) is None:
+        return Decimal(1), {**state, field: str(current)}
+    baseline = Decimal(str(state[field]))
+    return (current / baseline if baseline > 0 else Decimal(1)), state
+
+
+def simulated_day(profile: dict[str, Decimal], entity_key: str, day: date, scale: Decimal = Decimal(1)) -> Totals:
+    """One day at the entity's profile: weighted volume times `scale`, conversions drawn around it."""
+    w = weight(entity_key, day) * scale
+    expected = profile["conversions"] * w
+    conversions = Decimal(poisson(day_rng(entity_key, day), float(expected)))
+    per_conversion = profile["conversion_value"] / profile["conversions"] if profile["conversions"] > 0 else Decimal(0)
+    return Totals(
+        cost=(profile["cost"] * w).quantize(CENT),
+        conversions=conversions,
+        conversion_value=(conversions * per_conversion).quantize(CENT),
+        clicks=int((profile["clicks"] * w).to_integral_value(ROUND_HALF_EVEN)),
+        impressions=int((profile["impressions"] * w).to_integral_value(ROUND_HALF_EVEN)),
+    )
+
+
 def extend(ents: Entities, kind: str, entity_id: str, state: dict[str, Any], through: date, *, active: bool,
-           start: date | None) -> dict[str, Any]:
+           start: date | None, scale: Decimal = Decimal(1)) -> dict[str, Any]:
     """Materialise the days after `metrics_through` up to `through`; return the updated metric state."""
     last = date.fromisoformat(state["metrics_through"])
     if last >= through:
@@ -112,25 +167,24 @@ def extend(ents: Entities, kind: str, entity_id: str, state: dict[str, Any], thr
     key = f"{ents.account_id}:{kind}:{entity_id}"
     for day in _days(last + timedelta(days=1), through):
         if active and (start is None or day >= start):
-            w = weight(key, day)
-            put_day(ents, kind, entity_id, day, Totals(
-                cost=(profile["cost"] * w).quantize(CENT),
-                conversions=(profile["conversions"] * w).quantize(CENT),
-                conversion_value=(profile["conversion_value"] * w).quantize(CENT),
-                clicks=int((profile["clicks"] * w).to_integral_value(ROUND_HALF_EVEN)),
-                impressions=int((profile["impressions"] * w).to_integral_value(ROUND_HALF_EVEN)),
-            ), replace=False)
+            put_day(ents, kind, entity_id, day, simulated_day(profile, key, day, scale), replace=False)
     return {**state, "metrics_through": through.isoformat()}
 
 
-def window(ents: Entities, kind: str, entity_id: str, first: date, last: date) -> Totals:
+def daily(ents: Entities, kind: str, entity_id: str, first: date, last: date) -> list[tuple[date, Totals]]:
+    """The materialised days of [first, last] with activity, oldest first."""
     rows = ents.conn.execute(
-        "SELECT cost, conversions, conversion_value, clicks, impressions FROM sandbox_metrics WHERE platform = ? "
-        "AND account_id = ? AND entity_kind = ? AND entity_id = ? AND day BETWEEN ? AND ?",
+        "SELECT day, cost, conversions, conversion_value, clicks, impressions FROM sandbox_metrics WHERE "
+        "platform = ? AND account_id = ? AND entity_kind = ? AND entity_id = ? AND day BETWEEN ? AND ? ORDER BY day",
         (ents.platform, ents.account_id, kind, entity_id, first.isoformat(), last.isoformat()),
     ).fetchall()
+    return [(date.fromisoformat(row["day"]), Totals(Decimal(row["cost"]), Decimal(row["conversions"]),
+                                                    Decimal(row["conversion_value"]), int(row["clicks"]),
+                                                    int(row["impressions"]))) for row in rows]
+
+
+def window(ents: Entities, kind: str, entity_id: str, first: date, last: date) -> Totals:
     total = Totals()
-    for row in rows:
-        total = total + Totals(Decimal(row["cost"]), Decimal(row["conversions"]), Decimal(row["conversion_value"]),
-                               int(row["clicks"]), int(row["impressions"]))
+    for _, totals in daily(ents, kind, entity_id, first, last):
+        total = total + totals
     return total

@@ -19,6 +19,7 @@ from connectors.local.db import Database
 from connectors.sandbox.entities import Entities, require_account
 from connectors.sandbox.faults import FaultPlan, FaultRule
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest, not_measurable
 from schemas.operations import ApplyOutcome, ApplyResult, ErrorInfo, ErrorKind, OpBatch
 from schemas.snapshots import Snapshot, SnapshotRequest
 
@@ -68,6 +69,10 @@ class SandboxPlatform:
         """Answer one request from the account's entities (subclasses: one reader per part)."""
         raise NotImplementedError
 
+    def measure(self, ents: Entities, request: MetricRequest, now: datetime) -> MetricReading:
+        """Answer one metric request (subclasses with metrics override this)."""
+        return not_measurable(request.key, now, f"the {self.platform.value} sandbox keeps no metrics")
+
     # ------------------------------------------------------------------ port
 
     def check_connection(self, account_id: str) -> None:
@@ -90,6 +95,21 @@ class SandboxPlatform:
             ents = Entities(tx, self.platform.value, account_id)
             self.advance(ents, now.astimezone(UTC).date())
             return {request.key: self.read(ents, request, now) for request in requests}
+
+    def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
+                     now: datetime) -> dict[str, MetricReading]:
+        """`MetricReader` port: one consistent read of the account, with the same allowlist and fault
+        injection (phase "snapshot", op "metrics") as a snapshot."""
+        for request in requests:
+            if request.platform != self.platform or request.account_id != account_id:
+                raise PermanentError(f"request {request.key} is for {request.platform.value}:{request.account_id}, "
+                                     f"not {self.platform.value}:{account_id}", code="WRONG_ACCOUNT")
+        self._inject("snapshot", account_id, ops={"metrics"}, keys={r.key for r in requests})
+        with self.db.write() as tx:  # reading materialises the metric days up to yesterday
+            require_account(tx, self.platform.value, account_id, {r.organization_id for r in requests})
+            ents = Entities(tx, self.platform.value, account_id)
+            self.advance(ents, now.astimezone(UTC).date())
+            return {request.key: self.measure(ents, request, now) for request in requests}
 
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         """One result per batch, in order; each batch is its own transaction. The allowlist is checked

@@ -1,0 +1,95 @@
+"""Checkpoints and their windows: when a checkpoint is due and which days it compares.
+
+Metrics are daily, so windows are whole days and the execution day — partly before, partly after the
+change — belongs to neither. A checkpoint of h hours compares the n = max(1, h // 24) complete days
+after the execution day with the n days before it, and is due on the first run after both the checkpoint
+time and the last day of its after-window have passed. Windows depend only on the execution time, so a
+late run measures exactly what a punctual one would have.
+
+Interim checkpoints use the Haybittle–Peto boundary (`INTERIM_ALPHA`), the final one the nominal
+`FINAL_ALPHA`: looking three times costs almost nothing in error rate, and only overwhelming evidence
+of harm ends a measurement early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from schemas.records import ActionRecord
+
+FINAL_ALPHA = 0.05
+INTERIM_ALPHA = 0.001
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    index: int  # 0-based position in the action's schedule
+    at: datetime  # the scheduled time (executed_at + hours)
+    hours: int
+    days: int  # window length
+    before: tuple[datetime, datetime]  # [start, end)
+    after: tuple[datetime, datetime]
+    due_at: datetime
+    final: bool  # the last scheduled checkpoint
+
+    @property
+    def alpha(self) -> float:
+        return FINAL_ALPHA if self.final else INTERIM_ALPHA
+
+    def label(self) -> str:
+        return f"+{self.hours}h"
+
+    def describe(self) -> dict[str, Any]:
+        return {"index": self.index, "label": self.label(), "at": self.at.isoformat(), "hours": self.hours,
+                "window_days": self.days, "final": self.final,
+                "before_window": [t.isoformat() for t in self.before],
+                "after_window": [t.isoformat() for t in self.after]}
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def schedule(record: ActionRecord) -> list[Checkpoint]:
+    """The action's checkpoints (from the EXECUTED row's `measurement_checkpoints`), oldest first."""
+    executed_at = record.executed_at
+    if executed_at is None or not record.measurement_checkpoints:
+        return []
+    day = executed_at.astimezone(UTC).date()
+    times = sorted(record.measurement_checkpoints)
+    found = []
+    for index, at in enumerate(times):
+        hours = max(1, round((at - executed_at).total_seconds() / 3600))
+        days = max(1, hours // 24)
+        after_end = _midnight(day + timedelta(days=days + 1))
+        found.append(Checkpoint(
+            index=index, at=at, hours=hours, days=days,
+            before=(_midnight(day - timedelta(days=days)), _midnight(day)),
+            after=(_midnight(day + timedelta(days=1)), after_end),
+            due_at=max(at, after_end), final=index == len(times) - 1))
+    return found
+
+
+def measurements(record: ActionRecord) -> list[dict[str, Any]]:
+    """The checkpoint results already recorded for this action (carried forward on every row)."""
+    return list((record.result or {}).get("measurements") or [])
+
+
+def latest_measurement(record: ActionRecord) -> dict[str, Any] | None:
+    done = measurements(record)
+    return done[-1] if done else None
+
+
+def is_final(record: ActionRecord) -> bool:
+    last = latest_measurement(record)
+    return bool(last and last.get("final"))
+
+
+def due(record: ActionRecord, now: datetime) -> list[Checkpoint]:
+    """Checkpoints not measured yet whose time has come, in order."""
+    if is_final(record):
+        return []
+    done = {m.get("index") for m in measurements(record)}
+    return [c for c in schedule(record) if c.index not in done and c.due_at <= now]

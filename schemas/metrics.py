@@ -1,0 +1,99 @@
+"""Windowed metric reads for impact measurement (spec §8): what to read, and what the platform answered.
+
+A `MetricRequest` names one entity and a time range `[start, end)`; the connector answers a
+`MetricReading`. Ads platforms report complete days (a daily series); email platforms only keep running
+totals per campaign or message, so their readings are cumulative as of the read (`cumulative=True`) and
+the measurement compares them with the snapshot taken at execution. A platform (or entity) without
+metrics answers `measurable=False` with the reason, so the verdict can say why nothing was measured.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from schemas.common import FrozenModel, Money, Platform, ZonedDatetime
+
+
+class MetricEntity(StrEnum):
+    CAMPAIGN = "campaign"  # Google Ads campaign: daily series
+    KEYWORD = "keyword"  # Google Ads keyword "<ad_group_id>~<criterion_id>": daily series
+    EMAIL_CAMPAIGN = "email_campaign"  # email campaign: cumulative sends/opens/clicks
+    EMAIL_MESSAGE = "email_message"  # one message (split-test variant): cumulative sends/opens/clicks
+    EMAIL_ACCOUNT = "email_account"  # the account's other campaigns together (a baseline rate)
+    PAGE = "page"  # a content page (no platform metrics in this version)
+
+
+class MetricRequest(FrozenModel):
+    key: str  # answers are keyed by it
+    organization_id: str  # connectors enforce the org's account allowlist before any call
+    platform: Platform
+    account_id: str
+    entity: MetricEntity
+    entity_id: str
+    start: ZonedDatetime  # inclusive
+    end: ZonedDatetime  # exclusive; daily platforms return the complete days inside [start, end)
+    exclude_ids: tuple[str, ...] = ()  # EMAIL_ACCOUNT: campaigns left out of the baseline
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MetricRequest:
+        if self.end < self.start:
+            raise ValueError("a metric window must not end before it starts")
+        return self
+
+
+class DailyMetrics(FrozenModel):
+    day: date
+    cost: Money = Decimal(0)
+    conversions: Decimal = Decimal(0)
+    conversion_value: Money = Decimal(0)
+    clicks: int = 0
+    impressions: int = 0
+
+
+class EmailCounts(FrozenModel):
+    sends: int = Field(default=0, ge=0)
+    opens: int = Field(default=0, ge=0)  # unique opens
+    clicks: int = Field(default=0, ge=0)  # unique clicks
+
+
+class MetricReading(FrozenModel):
+    key: str
+    read_at: ZonedDatetime
+    measurable: bool = True
+    reason: str | None = None  # why not measurable, or a caveat (e.g. "account time zone")
+    # Daily platforms: one row per day with activity; days of the window without a row had none.
+    days: tuple[DailyMetrics, ...] = ()
+    first_day: date | None = None  # the complete days the reading covers
+    last_day: date | None = None
+    complete: bool = True  # False: part of the window is not over (or not reported) yet
+    # Email platforms: running totals as of `read_at`.
+    email: EmailCounts | None = None
+    cumulative: bool = False
+    attributes: dict[str, str] = Field(default_factory=dict)  # e.g. campaign status, total recipients
+
+    def total(self) -> DailyMetrics | None:
+        """The window's sum (dated by its first day), or None for a reading without a daily series."""
+        if self.first_day is None:
+            return None
+        return DailyMetrics(
+            day=self.first_day,
+            cost=sum((d.cost for d in self.days), Decimal(0)),
+            conversions=sum((d.conversions for d in self.days), Decimal(0)),
+            conversion_value=sum((d.conversion_value for d in self.days), Decimal(0)),
+            clicks=sum(d.clicks for d in self.days),
+            impressions=sum(d.impressions for d in self.days),
+        )
+
+    @property
+    def day_count(self) -> int:
+        if self.first_day is None or self.last_day is None:
+            return 0
+        return (self.last_day - self.first_day).days + 1
+
+
+def not_measurable(key: str, read_at: ZonedDatetime, reason: str) -> MetricReading:
+    return MetricReading(key=key, read_at=read_at, measurable=False, reason=reason)
