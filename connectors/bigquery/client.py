@@ -30,7 +30,7 @@ def make_bigquery_client(project: str, *, endpoint: str | None = None, location:
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
 
-        return bigquery.Client(project=project, location=location, credentials=AnonymousCredentials(),
+        return bigquery.Client(project=project, location=location, credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
                                client_options=ClientOptions(api_endpoint=endpoint))
     return bigquery.Client(project=project, location=location)
 

@@ -9,6 +9,7 @@ Scout does (the SQLite source has the same method), so tests and demos can put o
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,10 +41,22 @@ def _when(value: Any) -> str | None:
     return timestamp(parsed) if parsed.tzinfo is not None else None
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities (which Python's JSON reader accepts) become strings: BigQuery's JSON type
+    refuses them, and the document must still be stored so the orchestrator can reject it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def _raw_json(raw: Any) -> str:
     """The raw value as JSON text; a value JSON cannot represent is kept as its repr (still a record)."""
     try:
-        return canonical_json(raw)
+        return canonical_json(_finite(raw))
     except (TypeError, ValueError):
         return canonical_json(repr(raw))
 
@@ -59,7 +72,8 @@ def _organization(value: Any) -> str:
 def opportunity_row(raw: Any, updated_at: datetime) -> dict[str, Any]:
     """Scout's row for one raw opportunity: extracted columns for filtering, `raw` kept verbatim."""
     doc = raw if isinstance(raw, dict) else {}
-    action = doc.get("action") if isinstance(doc.get("action"), dict) else {}
+    proposal = doc.get("action")
+    action: dict[str, Any] = proposal if isinstance(proposal, dict) else {}
     confidence = doc.get("confidence")
     version = doc.get("schema_version")
     return {

@@ -68,6 +68,16 @@ def test_rows_naming_no_valid_organization_are_pulled_for_every_organization(sou
     assert source.pull_approved("org-beta", NOW) == [bad_org, numeric_org, opportunity("opp-3", org="org-beta")]
 
 
+def test_non_finite_numbers_do_not_stop_the_load(source, tmp_path):
+    path = tmp_path / "scout.jsonl"
+    path.write_text('{"opportunity_id": "opp-nan", "organization_id": "org-acme", "status": "approved", '
+                    '"confidence": NaN, "evidence": {"spend": Infinity}}\n')
+    assert source.load_opportunities(path) == 1
+    assert source.pull_approved("org-acme", NOW) == [{"opportunity_id": "opp-nan", "organization_id": "org-acme",
+                                                      "status": "approved", "confidence": "nan",
+                                                      "evidence": {"spend": "inf"}}]
+
+
 def test_current_status_rereads_status_and_expiry(source):
     source.load_opportunities([opportunity("opp-1", expires=NOW + timedelta(hours=2))])
     assert source.current_status("opp-1") == ("approved", NOW + timedelta(hours=2))
