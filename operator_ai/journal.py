@@ -17,6 +17,8 @@ from schemas.records import ActionRecord, Plan
 
 EXECUTED_STATUSES = frozenset({ActionStatus.EXECUTED, ActionStatus.ROLLING_BACK, ActionStatus.ROLLED_BACK,
                                ActionStatus.ROLLBACK_FAILED, ActionStatus.MEASURED})
+# Sent, outcome not known yet: the change may be on the platform, so the limits count it (fail closed).
+IN_FLIGHT_STATUSES = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
 
 
 def _jsonable(value: Any) -> Any:
@@ -110,14 +112,16 @@ def checkpoints(executed_at: datetime, hours: tuple[int, ...]) -> tuple[datetime
 
 
 def past_action(record: ActionRecord) -> PastAction:
-    """History entry for the rate, cooldown, cumulative-budget and similar-failure rules."""
+    """History entry for the rate, cooldown, cumulative-budget and similar-failure rules. An action whose
+    outcome is still unknown (EXECUTING, UNCERTAIN) counts as executed: it may well have landed."""
     facts = (record.payload or {}).get("facts") or {}
 
     def dec(name: str) -> Decimal | None:
         value = facts.get(name)
         return Decimal(str(value)) if value is not None else None
 
-    executed = record.executed_at is not None or record.status in EXECUTED_STATUSES
+    executed = (record.executed_at is not None or record.status in EXECUTED_STATUSES
+                or record.status in IN_FLIGHT_STATUSES)
     return PastAction(
         action_id=record.action_id,
         action_type=record.action_type,

@@ -18,7 +18,7 @@ from connectors.base import PendingApproval
 from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
-from operator_ai.journal import input_record, past_action, plan_record
+from operator_ai.journal import EXECUTED_STATUSES, input_record, past_action, plan_record
 from operator_ai.measurement import measure_due
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
@@ -173,12 +173,22 @@ class Orchestrator:
     def _skip_in_flight(self, claimed: list[PlannedOpportunity], previous: dict[str, ActionRecord], run_id: str,
                         dry_run: bool) -> list[PlannedOpportunity]:
         """Drop actions whose last row is EXECUTING or UNCERTAIN: the change may be on the platform, so
-        they are only ever settled by reading (see `_settle_in_flight`), never planned and sent again."""
+        they are only ever settled by reading (see `_settle_in_flight`), never planned and sent again.
+
+        Also drop actions the log shows executed: a run that died (or whose state store failed) after the
+        result row was durable left the claim unfinished. Planned again, the action would be sent twice or
+        its EXECUTED row buried under a BLOCKED one; instead its bookkeeping is finished here."""
         in_flight = {aid for aid, row in previous.items() if row.status in IN_FLIGHT}
+        executed = {aid: row for aid, row in previous.items() if row.status in EXECUTED_STATUSES}
         if not dry_run:
             for action_id in in_flight:
                 self.s.state.release(action_id, run_id, done=False)
-        return [p for p in claimed if p.action_id not in in_flight]
+            for action_id, row in executed.items():
+                self.s.state.record_execution(row.organization_id, action_id, row.executed_at or row.event_time)
+                if row.opportunity_id:
+                    self.s.opportunities.mark(row.opportunity_id, "actioned")
+                self.s.state.release(action_id, run_id, done=True)
+        return [p for p in claimed if p.action_id not in in_flight and p.action_id not in executed]
 
     def _input_row(self, item: PlannedOpportunity, now: datetime, run_id: str, prev: ActionRecord | None,
                    dry_run: bool) -> tuple[ActionRecord, bool]:
