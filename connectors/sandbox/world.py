@@ -171,3 +171,21 @@ class SandboxWorld:
         """Write one day of metrics for a campaign or keyword (simulations of metrics over time)."""
         with self.db.write() as tx:
             put_day(Entities(tx, Platform.GOOGLE_ADS.value, customer_id), kind, entity_id, day, totals)
+
+    def record_email_stats(self, account_id: str, kind: str, entity_id: str, *, sends: int, opens: int,
+                           clicks: int) -> dict[str, Any]:
+        """Set the running totals of an email campaign or of one message (a split-test variant), as the
+        platform reports them after sending: what measurement and experiments read."""
+        sends_field = {"email_campaign": "send_amt", "message": "sends"}.get(kind)
+        if sends_field is None:
+            raise KeyError(f"email stats are kept for email_campaign or message, not {kind}")
+        if min(sends, opens, clicks) < 0 or opens > sends or clicks > sends:
+            raise ValueError("email stats must be counts with opens and clicks not above sends")
+        with self.db.write() as tx:
+            ents = Entities(tx, Platform.ACTIVECAMPAIGN.value, account_id)
+            data = ents.get(kind, entity_id)
+            if data is None:
+                raise KeyError(f"no {kind} {entity_id} in activecampaign account {account_id}")
+            updated = {**data, sends_field: sends, "opens": opens, "clicks": clicks}
+            ents.put(kind, entity_id, updated)
+            return updated

@@ -27,6 +27,8 @@ MIN_EVENTS = 10  # events (conversions, clicks) in both windows together before 
 MIN_SENDS = 100  # sends per group before a rate is judged
 _UNITS = {"conversions": "conversions", "efficiency": "conversions", "clicks": "clicks", "visits": "visits"}
 _EXPOSURE = {"conversions": "days", "efficiency": "cost", "clicks": "days", "visits": "days"}
+_NAMES = {"conversions": "conversions", "efficiency": "conversions per unit of cost", "clicks": "spend (clicks)",
+          "visits": "visits"}
 
 
 def _ratio(numerator: Decimal, denominator: Decimal, places: str = "0.01") -> str | None:
@@ -94,6 +96,21 @@ def _effect(before: int, before_exposure: float, after: int, after_exposure: flo
     return round(((after / after_exposure) / (before / before_exposure) - 1) * 100, 2)
 
 
+def _movement(metric: str, before: SeriesWindow, after: SeriesWindow) -> str:
+    """The numbers behind a verdict, in the metric's own terms."""
+    b, a = before.count(metric), after.count(metric)
+    if metric == "efficiency":
+        cpa_b, cpa_a = before.numbers()["cpa"], after.numbers()["cpa"]
+        return f"CPA {cpa_b or 'n/a'} → {cpa_a or 'n/a'} ({b} → {a} conversions for {before.cost} → {after.cost})"
+    if metric == "clicks":
+        return f"clicks {b} → {a}, cost {before.cost} → {after.cost}"
+    return f"{metric} {b} → {a} over {after.days} day(s) each"
+
+
+def _beyond(spec: MeasureSpec) -> str:
+    return f" by more than {spec.tolerance:.0%}" if spec.tolerance else ""
+
+
 def _guard(spec: MeasureSpec, before: SeriesWindow, after: SeriesWindow, alpha: float) -> dict[str, Any] | None:
     """Whether the guard metric held: `dropped` (significantly beyond tolerance) and `within` (point estimate)."""
     if spec.guard is None:
@@ -129,18 +146,22 @@ def judge_series(spec: MeasureSpec, before: SeriesWindow, after: SeriesWindow, *
     guard = _guard(spec, before, after, alpha)
     effect = _effect(b, eb, a, ea)
     worse, better = ("fell", "rose") if up else ("rose", "fell")
+    moved = _movement(metric, before, after)
     if bad.p_value < alpha:
-        return _with(common, "failed", f"{metric} {worse} significantly ({b} → {a})", bad, effect, guard)
-    if guard is not None and guard["dropped"]:
-        return _with(common, "failed", f"{guard['metric']} dropped significantly by more than "
-                                       f"{spec.tolerance:.0%} ({guard['before']} → {guard['after']})",
-                     good, effect, guard)
+        return _with(common, "failed", f"{_NAMES[metric]} {worse} significantly: {moved}", bad, effect, guard)
+    if guard is not None and guard["dropped"]:  # the guard's own test is the evidence of harm
+        return Judgement("failed", reason=f"{_NAMES[guard['metric']]} dropped significantly{_beyond(spec)}: "
+                                          f"{_movement(guard['metric'], before, after)}",
+                         test=f"{guard['test']}, one-sided (less)", p_value=guard["p_value"], effect_pct=effect,
+                         guard=guard, **common)
     if good.p_value < alpha:
         if guard is None or guard["within"]:
-            return _with(common, "successful", f"{metric} {better} significantly ({b} → {a})", good, effect, guard)
-        return _with(common, "inconclusive", f"{metric} {better} significantly, but {guard['metric']} fell by more "
-                                             f"than {spec.tolerance:.0%} (not significantly)", good, effect, guard)
-    return _with(common, "inconclusive", f"within noise: {metric} {b} → {a} (p={good.p_value:.3f} ≥ {alpha:g})",
+            return _with(common, "successful", f"{_NAMES[metric]} {better} significantly: {moved}", good, effect,
+                         guard)
+        return _with(common, "inconclusive", f"{_NAMES[metric]} {better} significantly ({moved}), but "
+                                             f"{guard['metric']} fell{_beyond(spec)} (not significantly)", good,
+                     effect, guard)
+    return _with(common, "inconclusive", f"within noise: {moved} (p={good.p_value:.3f} ≥ {alpha:g})",
                  good, effect, guard)
 
 

@@ -161,5 +161,8 @@ def rate_test_power(expected_before: float, ratio: float, *, alpha: float, expos
     p0 = exposure_ratio / (1 + exposure_ratio)
     p1 = expected_after / n
     z_a = z_quantile(1 - alpha)
-    shift = abs(p1 - p0) * math.sqrt(n)
-    return _NORMAL.cdf((shift - z_a * math.sqrt(p0 * (1 - p0))) / math.sqrt(p1 * (1 - p1)))
+    margin = abs(p1 - p0) * math.sqrt(n) - z_a * math.sqrt(p0 * (1 - p0))
+    spread = math.sqrt(p1 * (1 - p1))
+    if spread == 0:  # e.g. every event in one window: the outcome is certain
+        return 1.0 if margin > 0 else 0.0
+    return _NORMAL.cdf(margin / spread)
