@@ -35,8 +35,6 @@ from schemas.snapshots import Snapshot, SnapshotRequest
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # after the samples' approval times, far from midnight
 LEASE = timedelta(seconds=Settings.model_fields["claim_lease_s"].default + 60)  # a crashed run's claims are free
 IN_FLIGHT = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
-EXECUTED_LIKE = frozenset({ActionStatus.EXECUTED, ActionStatus.MEASURED, ActionStatus.ROLLING_BACK,
-                           ActionStatus.ROLLED_BACK, ActionStatus.ROLLBACK_FAILED})
 PLATFORM_KINDS = ("retryable", "rate_limited", "timeout", "reset", "crash")  # 5xx, 429, timeout, reset, crash
 # Metric bookkeeping (`daily_profile`, `metrics_through`, `profile_*`) moves on reads; no action changes it.
 _METRIC_FIELDS = ("daily_profile", "metrics_through")

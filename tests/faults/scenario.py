@@ -86,8 +86,10 @@ class Scenario:
         return env
 
     def executed(self, env: Env) -> dict[str, str]:
-        """action id -> opportunity id of every action whose latest row is EXECUTED."""
-        return {aid: r.opportunity_id or aid for aid, r in env.latest().items() if r.status == ActionStatus.EXECUTED}
+        """action id -> opportunity id of every action whose latest row says it executed (and was not
+        undone: EXECUTED or MEASURED)."""
+        done = {ActionStatus.EXECUTED, ActionStatus.MEASURED}
+        return {aid: r.opportunity_id or aid for aid, r in env.latest().items() if r.status in done}
 
     def check_ledger(self, env: Env) -> dict[str, str]:
         """No double execution, no lost action; returns the executed actions."""
