@@ -136,3 +136,19 @@ def test_webhook_failure_is_logged_not_raised(caplog: pytest.LogCaptureFixture) 
     with caplog.at_level(logging.WARNING, logger="operator.notify"):
         WebhookNotifier(url, timeout_s=2).send(NOTE)
     assert "notification_failed" in caplog.text and "SECRET" not in caplog.text
+
+
+def test_openapi_document_names_every_entry_point_and_scheme() -> None:
+    import yaml
+
+    from tests.servers.procs import REPO
+
+    spec = yaml.safe_load((REPO / "docs" / "openapi.yaml").read_text())
+    assert spec["openapi"].startswith("3.")
+    assert {op["operationId"] for path in spec["paths"].values() for op in path.values()
+            if isinstance(op, dict) and "operationId" in op} == {
+        "runOperator", "runOrganization", "listApprovals", "decideApproval"}
+    schemes = set(spec["components"]["securitySchemes"])
+    used = {name for path in spec["paths"].values() for op in path.values() if isinstance(op, dict)
+            for requirement in op.get("security", []) for name in requirement}
+    assert used == schemes
