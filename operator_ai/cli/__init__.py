@@ -62,9 +62,9 @@ def register(*modules: Callable[[click.Group], None]) -> None:
 
 
 def main() -> None:
-    from operator_ai.cli import admin_cmds, approval_cmds, run_cmds, serve_cmds
+    from operator_ai.cli import admin_cmds, approval_cmds, report_cmds, run_cmds, serve_cmds
 
-    register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add)
+    register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add)
     try:
         cli(standalone_mode=True)
     except Exception as error:  # a clean message, never a traceback with state in it

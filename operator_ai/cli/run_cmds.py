@@ -18,6 +18,8 @@ from operator_ai.cli.output import (
     styled,
     table,
 )
+from operator_ai.measurement.summary import describe as describe_measurement
+from operator_ai.measurement.summary import verdict_counts
 from schemas.common import ActionStatus
 
 
@@ -140,10 +142,22 @@ def _print_explanation(item: dict[str, Any]) -> None:
             console.print(f"    inverse: {short(str(op), 120)}")
         for part in plan.get("irreversible_parts") or []:
             console.print(f"    [yellow]irreversible:[/yellow] {part}")
+    measured = (record.get("result") or {}).get("measurements") or []
+    if measured:
+        table("Measurement", ["checkpoint", "verdict", "metric", "before", "after", "p", "reason"],
+              [[f"{m.get('label')}{' (final)' if m.get('final') else ''}", m.get("verdict"), m.get("metric"),
+                _numbers(m.get("before")), _numbers(m.get("after")),
+                "" if m.get("p_value") is None else f"{m['p_value']:.2g}", short(m.get("reason"), 70)]
+               for m in measured])
     if item.get("narrative"):
         console.print(f"  {item['narrative']}")
     table("History", ["status", "at", "by", "error"],
           [[e["status"], e["at"], e["by"], short(e["error"], 70)] for e in item["events"]])
+
+
+def _numbers(values: dict[str, Any] | None) -> str:
+    keys = ("conversions", "cost", "clicks", "cpa", "sends", "rate", "variant")
+    return ", ".join(f"{k}={values[k]}" for k in keys if values and values.get(k) is not None)
 
 
 @click.command("log")
@@ -164,7 +178,8 @@ def log_cmd(ctx: Context, org: str | None, since: str | None, statuses: tuple[st
         return
     table("Actions log", ["time", "org", "status", "type", "action_id", "by", "detail"],
           [[r.event_time.strftime("%Y-%m-%d %H:%M:%S"), r.organization_id, r.status.value, r.action_type,
-            r.action_id, r.executed_by, short(r.error_message or (r.verdict.summary() if r.verdict else ""), 60)]
+            r.action_id, r.executed_by,
+            short(r.error_message or describe_measurement(r) or (r.verdict.summary() if r.verdict else ""), 60)]
            for r in records])
 
 
@@ -190,12 +205,14 @@ def status(ctx: Context, as_json: bool) -> None:
                                                        "at": active.set_at.isoformat(), "reason": active.reason},
             "pending_approvals": len(services.state.list_pending(policy.organization_id)),
             "counts": counts,
+            "verdicts": verdict_counts(records),
         })
     if as_json:
         emit_json(data)
         return
     console.print(f"[bold]{data['mode']}[/bold] mode, {data['backend']} backend")
-    table("Organizations", ["org", "autonomy", "phase", "kill switch", "pending", "actions"],
+    table("Organizations", ["org", "autonomy", "phase", "kill switch", "pending", "actions", "final verdicts"],
           [[o["organization_id"], o["autonomy"], o["rollout_phase"],
             "ON: " + o["kill_switch"]["reason"] if o["kill_switch"] else "off", o["pending_approvals"],
-            ", ".join(f"{k}={v}" for k, v in sorted(o["counts"].items()))] for o in data["organizations"]])
+            ", ".join(f"{k}={v}" for k, v in sorted(o["counts"].items())),
+            ", ".join(f"{k}={v}" for k, v in sorted(o["verdicts"].items()))] for o in data["organizations"]])

@@ -34,22 +34,31 @@ def experiment_id(action_id: str) -> str:
 
 
 def _variants(record: ActionRecord) -> tuple[Variant, ...] | None:
+    """Control (the campaign's own message) plus one variant per message the action created. The real
+    connector skips a variant equal to the control subject and says which subjects it created; the
+    sandbox creates one message per variant."""
     action = record.payload.get("action") or {}
-    subjects = list((action.get("params") or {}).get("variants") or [])
-    created = [str(m) for m in ((record.result or {}).get("details") or {}).get("message_ids") or []]
-    if not subjects or len(created) != len(subjects):
+    subjects = [str(s) for s in (action.get("params") or {}).get("variants") or []]
+    details = (record.result or {}).get("details") or {}
+    created = [str(m) for m in details.get("message_ids") or []]
+    if not created:
         return None
     campaign = ((record.payload.get("snapshot") or {}).get("email_campaign")) or {}
+    control_subject = str(campaign.get("subject") or "")
+    new_subjects = [str(s) for s in details.get("new_subjects") or []] or [
+        s for s in subjects if s.casefold() != control_subject.casefold()]
+    labels = next((c for c in (new_subjects, subjects) if len(c) == len(created)),
+                  [f"variant {n}" for n in range(1, len(created) + 1)])
     originals = [str(m) for m in campaign.get("message_ids") or [] if str(m) not in created]
-    control = ([Variant(variant_id=originals[0], label=campaign["subject"], control=True)]
-               if originals and campaign.get("subject") else [])
-    return tuple(control + [Variant(variant_id=m, label=s) for m, s in zip(created, subjects, strict=True)])
+    control_id = str(details.get("control_message_id") or (originals[0] if originals else ""))
+    control = [Variant(variant_id=control_id, label=control_subject or "original", control=True)] if control_id else []
+    return tuple(control + [Variant(variant_id=m, label=s) for m, s in zip(created, labels, strict=True)])
 
 
 def new_experiment(record: ActionRecord, now: datetime) -> Experiment | None:
     """The experiment behind an executed subject-line test (None when the result names no messages)."""
     variants = _variants(record)
-    if variants is None:
+    if variants is None or len(variants) < 2:
         return None
     params = (record.payload.get("action") or {}).get("params") or {}
     target = (record.payload.get("action") or {}).get("target") or {}

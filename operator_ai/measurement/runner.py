@@ -241,7 +241,8 @@ class _Org:
                             opens=max(0, total.opens - int(snap.get("opens") or 0)),
                             clicks=max(0, total.clicks - int(snap.get("clicks") or 0)))
         if since.sends == 0:
-            return _plain(job.spec, "inconclusive", "the campaign has sent nothing since the action", cp.alpha)
+            return _plain(job.spec, "inconclusive", "the campaign has sent nothing since the action", cp.alpha,
+                          measurable=True)
         return judge_rate(job.spec.metric, baseline.email or EmailCounts(), since, alpha=cp.alpha)
 
     def _judge_experiment(self, job: _Job, answers: dict[str, Answer]) -> list[tuple[dict[str, Any], Judgement, bool]]:
@@ -335,8 +336,10 @@ def _deferred_rollback(record: ActionRecord) -> bool:
     return note.get("status") == "deferred" and last.get("verdict") == "failed"
 
 
-def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float) -> Judgement:
-    return Judgement(verdict, metric=spec.metric or "none", reason=reason, before={}, after={}, alpha=alpha)
+def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float, *, measurable: bool = False) -> Judgement:
+    """A verdict without a test: nothing could be measured (`measurable` False), or not yet."""
+    return Judgement(verdict, metric=spec.metric or "none", reason=reason, before={}, after={}, alpha=alpha,
+                     extra={} if measurable else {"measurable": False})
 
 
 def _line(record: ActionRecord) -> dict[str, Any]:

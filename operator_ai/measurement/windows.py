@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from operator_ai.measurement.summary import measured as measurements
 from schemas.records import ActionRecord
 
 FINAL_ALPHA = 0.05
@@ -70,11 +71,6 @@ def schedule(record: ActionRecord) -> list[Checkpoint]:
             after=(_midnight(day + timedelta(days=1)), after_end),
             due_at=max(at, after_end), final=index == len(times) - 1))
     return found
-
-
-def measurements(record: ActionRecord) -> list[dict[str, Any]]:
-    """The checkpoint results already recorded for this action (carried forward on every row)."""
-    return list((record.result or {}).get("measurements") or [])
 
 
 def latest_measurement(record: ActionRecord) -> dict[str, Any] | None:

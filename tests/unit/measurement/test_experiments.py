@@ -47,6 +47,18 @@ def test_an_experiment_is_built_from_the_executed_action() -> None:
     assert exp.new_experiment(record(result={"outcome": "applied"}), EXECUTED_AT) is None  # messages unknown
 
 
+def test_the_real_connectors_details_name_the_control_and_the_new_subjects() -> None:
+    details = {"message_ids": ["77"], "control_message_id": "12", "new_subjects": ["Your December sprockets"]}
+    action = {**ACTION, "params": {**ACTION["params"], "variants": ["December sprocket digest",
+                                                                    "Your December sprockets"]}}
+    experiment = exp.new_experiment(record(action=action, result={"outcome": "applied", "details": details},
+                                           snapshot={"email_campaign": {"subject": "December sprocket digest"}}),
+                                    EXECUTED_AT)
+    assert experiment is not None
+    assert [(v.variant_id, v.label, v.control) for v in experiment.variants] == [
+        ("12", "December sprocket digest", True), ("77", "Your December sprockets", False)]
+
+
 def counts(n: int, *opens: int) -> dict[str, EmailCounts]:
     return {vid: EmailCounts(sends=n, opens=o) for vid, o in zip(("31", "9001", "9002"), opens, strict=True)}
 
