@@ -9,6 +9,7 @@ process dying between the write-ahead row and the result).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,25 @@ def test_a_run_that_died_after_the_write_ahead_row_is_settled_after_its_lease(ma
     assert env.budget_of("117") == ("287.50" if landed else "250.00")
     assert all(n == 1 for n in executed_transitions(other.all_rows()).values())
     assert rec(other, "opp-f-email").status == ActionStatus.EXECUTED
+
+
+def test_an_unsettled_change_counts_against_the_hourly_limit(make: Callable[..., Env]) -> None:
+    """It may be on the platform: until a read says otherwise it counts, so the limit holds on the platform."""
+    faults = FaultPlan([{"phase": "apply_after", "kind": "timeout", "op": "set_budget_amount"}])
+    env = make(faults=faults)
+    policy = env.services.state.get_org(ACME)
+    assert policy is not None
+    env.services.state.put_org(policy.model_copy(update={"limits": {**policy.limits, "hourly_action_limit": Decimal(2)}}))
+    env.run([ACME])
+    assert rec(env, "opp-f-budget").status == ActionStatus.UNCERTAIN  # landed, unheard
+    email = rec(env, "opp-f-email")
+    assert email.status == ActionStatus.BLOCKED and "hourly_rate" in (email.error_message or "")
+    env.clock.advance(minutes=10)
+    faults.add({"phase": "snapshot", "kind": "retryable", "platform": "google_ads"})  # the settling read fails
+    env.run([ACME])
+    assert rec(env, "opp-f-budget").status == ActionStatus.UNCERTAIN
+    assert rec(env, "opp-f-email").status == ActionStatus.BLOCKED  # two changes landed this hour already
+    assert env.spy(Platform.ACTIVECAMPAIGN).applied_keys() == []
+    env.clock.advance(hours=1)
+    env.run([ACME])
+    assert rec(env, "opp-f-budget").status == rec(env, "opp-f-email").status == ActionStatus.EXECUTED
