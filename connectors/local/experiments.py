@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from connectors.local.codec import from_json, parse_ts, to_json, ts, ts_or_none
 from connectors.local.db import Database
@@ -31,7 +32,7 @@ class SqliteExperimentStore:
 
     def put_experiment(self, experiment: Experiment) -> None:
         data = experiment.model_dump(mode="json")
-        values = []
+        values: list[Any] = []
         for name in _COLUMNS:
             if name in _JSON:
                 values.append(to_json(data[name]))

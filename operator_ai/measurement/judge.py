@@ -132,7 +132,7 @@ def judge_series(spec: MeasureSpec, before: SeriesWindow, after: SeriesWindow, *
     metric = spec.metric
     b, a = before.count(metric), after.count(metric)
     eb, ea = before.exposure(metric), after.exposure(metric)
-    common = {"metric": metric, "before": before.numbers(), "after": after.numbers(), "alpha": alpha}
+    common: dict[str, Any] = {"metric": metric, "before": before.numbers(), "after": after.numbers(), "alpha": alpha}
     if eb <= 0 or ea <= 0:
         which = "before" if eb <= 0 else "after"
         return Judgement("inconclusive", reason=f"no {_EXPOSURE[metric]} in the {which} window to compare "
@@ -183,7 +183,7 @@ def _email_numbers(counts: EmailCounts, metric: str) -> dict[str, Any]:
 def judge_rate(metric: str, baseline: EmailCounts, observed: EmailCounts, *, alpha: float,
                min_sends: int = MIN_SENDS) -> Judgement:
     """An email rate (open or click) after the action against its baseline."""
-    common = {"metric": metric, "before": _email_numbers(baseline, metric),
+    common: dict[str, Any] = {"metric": metric, "before": _email_numbers(baseline, metric),
               "after": _email_numbers(observed, metric), "alpha": alpha}
     if baseline.sends < min_sends or observed.sends < min_sends:
         return Judgement("inconclusive", reason=f"too little data: {baseline.sends} baseline and {observed.sends} "

@@ -23,7 +23,8 @@ from operator_ai.measurement.autorollback import auto_rollback, policy_note
 from operator_ai.measurement.judge import Judgement, SeriesWindow, judge_rate, judge_series
 from operator_ai.measurement.reads import Answer, read_all
 from operator_ai.measurement.specs import MeasureSpec, entity_id, spec_for
-from operator_ai.measurement.windows import Checkpoint, due, is_final, latest_measurement, measurements, schedule
+from operator_ai.measurement.summary import measured as measurements
+from operator_ai.measurement.windows import Checkpoint, due, is_final, latest_measurement, schedule
 from operator_ai.wiring import Services
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Platform
