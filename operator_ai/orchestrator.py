@@ -156,10 +156,10 @@ class Orchestrator:
             if pending is not None:
                 self.s.state.put_pending(pending)
         self.s.log.append(rows)  # one write for every decision of this org run
+        # Decided actions are released before any platform call: if this run dies below, only the actions
+        # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
+        self._finish(org, run_id, finished, rows, dry_run)
         executed = self._execute(to_execute, frame, run_id, previous)
-        for outcome in executed:
-            finished[outcome.record.action_id] = outcome.done
-        self._finish(org, run_id, finished, [*rows, *(e.record for e in executed)], dry_run)
         return lines + [_line(r) for r in [*rows, *(e.record for e in executed)]]
 
     def _claim(self, item: PlannedOpportunity, run_id: str, now: datetime, dry_run: bool) -> bool:
@@ -234,6 +234,8 @@ class Orchestrator:
         for plans in groups.values():
             results = execute_account(ctx, plans, previous, executed_by="operator")
             self.s.log.append([r.record for r in results])
+            self._finish(frame.policy.organization_id, run_id, {r.record.action_id: r.done for r in results},
+                         [r.record for r in results], dry_run=False)  # each account as soon as it is done
             outcomes.extend(results)
         return outcomes
 

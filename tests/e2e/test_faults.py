@@ -22,6 +22,7 @@ from tests.e2e.harness import (
     ACME,
     ACME_ADS,
     ACME_MAIL,
+    ApplyCall,
     Env,
     ProcessDied,
     Spy,
@@ -277,3 +278,27 @@ def test_an_unsettled_change_counts_against_the_hourly_limit(make: Callable[...,
     env.clock.advance(hours=1)
     env.run([ACME])
     assert rec(env, "opp-f-budget").status == rec(env, "opp-f-email").status == ActionStatus.EXECUTED
+
+
+def test_after_a_crash_only_the_actions_in_flight_are_taken_up_again(make_env: Callable[..., Env]) -> None:
+    """What the dead run had already decided (blocked, pending, rejected) is not decided again."""
+    def die(spy: Spy, call: ApplyCall) -> None:
+        raise ProcessDied
+
+    env = make_env(after_apply={Platform.GOOGLE_ADS: die})  # the bundled samples
+    with pytest.raises(ProcessDied):
+        env.run([ACME])
+    decided = {r.action_id: r for r in env.log.query(organization_id=ACME, limit=1000)
+               if r.status not in (ActionStatus.EXECUTING,)}
+    approvals = {p.action_id: p.expires_at for p in env.services.state.list_pending()}
+    assert decided and approvals
+    other = make_env(env.home)
+    env.clock.advance(seconds=LEASE_S + 60)
+    other.run([ACME])
+    for action_id, record in decided.items():
+        assert other.events(action_id)[-1] == record, record.opportunity_id  # no new row
+    assert {p.action_id: p.expires_at for p in other.services.state.list_pending()} == approvals
+    in_flight = [r for r in other.log.query(organization_id=ACME, limit=1000) if r.action_type == "pause_campaign"
+                 and r.opportunity_id == "opp-acme-001"]
+    assert in_flight[0].status == ActionStatus.EXECUTED  # settled by reading
+    assert other.spy(Platform.GOOGLE_ADS).applied_keys() == []
