@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -35,7 +36,9 @@ class MetricRequest(FrozenModel):
     entity: MetricEntity
     entity_id: str
     start: ZonedDatetime  # inclusive
-    end: ZonedDatetime  # exclusive; daily platforms return the complete days inside [start, end)
+    # exclusive. Daily platforms return the whole days inside [start, end); measurement windows are UTC
+    # midnights naming calendar days, which a platform reporting in the account's time zone reads as its days.
+    end: ZonedDatetime
     exclude_ids: tuple[str, ...] = ()  # EMAIL_ACCOUNT: campaigns left out of the baseline
 
     @model_validator(mode="after")
@@ -65,8 +68,10 @@ class MetricReading(FrozenModel):
     read_at: ZonedDatetime
     measurable: bool = True
     reason: str | None = None  # why not measurable, or a caveat (e.g. "account time zone")
-    # Daily platforms: one row per day with activity; days of the window without a row had none.
+    # Daily platforms: one row per day with activity; days of the window without a row had none. A platform
+    # read by window totals (granularity "window") answers one row for the whole window, dated its first day.
     days: tuple[DailyMetrics, ...] = ()
+    granularity: Literal["day", "window"] = "day"
     first_day: date | None = None  # the complete days the reading covers
     last_day: date | None = None
     complete: bool = True  # False: part of the window is not over (or not reported) yet

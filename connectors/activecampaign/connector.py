@@ -19,12 +19,14 @@ from connectors.activecampaign.automation_ops import enroll_contacts, unenroll_c
 from connectors.activecampaign.campaign_ops import set_campaign_status, set_send_time
 from connectors.activecampaign.client import ACClient, ClientSettings
 from connectors.activecampaign.credentials import env_secret_resolver
+from connectors.activecampaign.metrics import reading as metric_reading
 from connectors.activecampaign.reads import Reader
 from connectors.activecampaign.results import OpResult, worst
 from connectors.activecampaign.split_test import create_subject_line_test, delete_subject_line_test
 from connectors.activecampaign.throttle import Clock, SystemClock
 from connectors.base import NotConnectedError, PermanentError, PlatformError, UncertainError
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest
 from schemas.operations import (
     ApplyOutcome,
     ApplyResult,
@@ -94,6 +96,20 @@ class ActiveCampaignConnector:
         for request in requests:
             answers[request.key] = self._read(reader, account_id, request, now)
         return answers
+
+    def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
+                     now: datetime) -> dict[str, MetricReading]:
+        """`MetricReader` port: campaign running totals (see `metrics.py`); the allowlist is checked first."""
+        accounts = []
+        for request in requests:  # refuse before any call
+            if request.platform != Platform.ACTIVECAMPAIGN or request.account_id != account_id:
+                raise NotConnectedError(f"metric request {request.key} is for {request.platform}/"
+                                        f"{request.account_id}, not activecampaign/{account_id}", code="wrong_account")
+            accounts.append(self.account(request.organization_id, account_id))
+        if not requests:
+            return {}
+        reader = Reader(self._client(accounts[0]))
+        return {request.key: metric_reading(reader, request, now) for request in requests}
 
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         return [self._apply_batch(account_id, batch, validate_only) for batch in batches]

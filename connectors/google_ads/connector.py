@@ -24,9 +24,11 @@ from connectors.base import NotConnectedError, PlatformError, RateLimitedError, 
 from connectors.google_ads import gaql
 from connectors.google_ads.config import load_config, shared_client
 from connectors.google_ads.errors import REQUEST_ID_KEY, map_error
+from connectors.google_ads.metrics import read_metrics
 from connectors.google_ads.reads import read_snapshots
 from connectors.google_ads.writes import SERVICES
 from schemas.common import Platform
+from schemas.metrics import MetricReading, MetricRequest
 from schemas.operations import ApplyResult, OpBatch
 from schemas.snapshots import Snapshot, SnapshotRequest
 
@@ -109,6 +111,17 @@ class GoogleAdsConnector:
         if not requests:
             return {}
         return read_snapshots(lambda query: self.search(account_id, query), account_id, list(requests), now)
+
+    def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
+                     now: datetime) -> dict[str, MetricReading]:
+        """`MetricReader` port: window totals per campaign/keyword (see `metrics.py`), allowlist first."""
+        for request in requests:
+            refusal = self.refusal(request.organization_id, request.account_id, request.platform, account_id)
+            if refusal is not None:
+                raise refusal
+        if not requests:
+            return {}
+        return read_metrics(lambda query: self.search(account_id, query), account_id, list(requests), now)
 
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         from connectors.google_ads.apply import Applier

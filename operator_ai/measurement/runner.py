@@ -253,6 +253,10 @@ class _Org:
                       else "the split-test messages are not named in the action's result")
             info = job.checkpoints[0].describe() if job.checkpoints else {"index": 0, "label": "experiment"}
             return [(info, _plain(job.spec, "inconclusive", f"not measured: {reason}", 0.05), True)]
+        readings = [answers.get(f"{experiment.experiment_id}:{v.variant_id}") for v in experiment.variants]
+        unreadable = next((a.reason for a in readings if isinstance(a, MetricReading) and not a.measurable), None)
+        if unreadable is not None:  # the platform cannot report the variants: the experiment cannot decide
+            return self._unmeasurable_experiment(job, experiment, f"not measurable: {unreadable}")
         counts = {v.variant_id: a.email for v in experiment.variants
                   if isinstance(a := answers.get(f"{experiment.experiment_id}:{v.variant_id}"), MetricReading)
                   and a.email is not None}
@@ -269,6 +273,16 @@ class _Org:
                     else {"index": len(schedule(job.record)), "label": "experiment"})
             return [(info, judgement, True)]
         return [({**cp.describe(), "final": False}, judgement, False) for cp in job.checkpoints]
+
+    def _unmeasurable_experiment(self, job: _Job, experiment: Experiment,
+                                 reason: str) -> list[tuple[dict[str, Any], Judgement, bool]]:
+        if self.store is not None and experiment.status == ExperimentStatus.RUNNING:
+            self.store.put_experiment(experiment.model_copy(update={
+                "status": ExperimentStatus.STOPPED, "updated_at": self.now,
+                "results": {**experiment.results, "reason": reason}}))
+        info = job.checkpoints[0].describe() if job.checkpoints else {"index": len(schedule(job.record)),
+                                                                      "label": "experiment"}
+        return [(info, _plain(job.spec, "inconclusive", reason, float(experiment.stop_rules.alpha)), True)]
 
     def _row(self, previous: ActionRecord, info: dict[str, Any], judgement: Judgement, final: bool,
              spec: MeasureSpec) -> ActionRecord:

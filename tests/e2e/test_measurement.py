@@ -232,6 +232,30 @@ def test_a_subject_line_experiment_is_decided_by_its_variants(make_env: Callable
     assert final["verdict"] == "successful" and final["experiment_id"] == experiment.experiment_id
 
 
+def test_an_experiment_whose_variants_cannot_be_read_stops_unmeasured(make_env: Callable[..., Env]) -> None:
+    from schemas.metrics import MetricEntity, not_measurable
+
+    env = measuring(make_env())
+    spy = env.spy(Platform.ACTIVECAMPAIGN)
+    inner = spy.inner.read_metrics  # type: ignore[attr-defined]
+
+    def like_live(account: str, requests: Any, now: Any) -> Any:  # the live connector reads no message opens
+        answers = inner(account, requests, now)
+        return {k: not_measurable(k, now, "per-message opens are not read") if r.entity == MetricEntity.EMAIL_MESSAGE
+                else answers[k] for r in requests for k in [r.key]}
+
+    spy.read_metrics = like_live  # type: ignore[attr-defined]
+    env.run()
+    record = env.record("opp-globex-003")
+    final = final_of(record)
+    assert final["verdict"] == "inconclusive" and final["measurable"] is False
+    assert "per-message opens are not read" in final["reason"]
+    store = experiment_store(env.services)
+    assert store is not None
+    [experiment] = store.list_experiments(GLOBEX)
+    assert experiment.status == ExperimentStatus.STOPPED
+
+
 @pytest.mark.parametrize("command", ["log", "status"])
 def test_the_cli_shows_the_final_verdict(make_env: Callable[..., Env], tmp_path: Path, command: str,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
