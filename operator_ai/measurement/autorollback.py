@@ -45,7 +45,8 @@ def auto_rollback(services: Services, record: ActionRecord, run_id: str, reason:
     if outcome.status == "failed" or (outcome.status == "refused" and stopped):
         note["status"] = "deferred"  # nothing was undone or written: retried on a later run
     latest = services.log.latest([record.action_id]).get(record.action_id) or record
-    if latest.status in (ActionStatus.EXECUTED, ActionStatus.MEASURED):
+    unchanged = (latest.result or {}).get("auto_rollback") == note  # a retry that failed alike: no new row
+    if latest.status in (ActionStatus.EXECUTED, ActionStatus.MEASURED) and not unchanged:
         services.log.append([latest.next(ActionStatus.MEASURED, services.clock(), run_id,
                                          result={**(latest.result or {}), "auto_rollback": note})])
     return note

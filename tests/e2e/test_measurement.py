@@ -184,6 +184,28 @@ def test_a_stop_pulled_during_measurement_defers_the_rollback(make_env: Callable
     assert statuses(env, action_id)[-1] == ActionStatus.ROLLED_BACK
 
 
+def test_a_rollback_that_cannot_read_the_platform_is_retried_without_new_rows(make_env: Callable[..., Env],
+                                                                              tmp_path: Path) -> None:
+    from connectors.sandbox import FaultRule
+
+    env, action_id = paused_converting_campaign(make_env, tmp_path)
+    run_through_checkpoints(env, until=timedelta(days=6))
+    env.faults.add(FaultRule(phase="snapshot", kind="retryable", platform="google_ads", account_id=GLOBEX_ADS,
+                             op="campaign", count=2))  # the rollback's state read fails twice
+    env.clock.advance(days=3)
+    env.run()
+    record = env.log.latest([action_id])[action_id]
+    assert final_of(record)["verdict"] == "failed" and record.result["auto_rollback"]["status"] == "deferred"
+    rows = len(env.events(action_id))
+    env.clock.advance(hours=12)
+    env.run()  # fails alike: nothing new to say
+    assert len(env.events(action_id)) == rows and env.campaign("214", GLOBEX_ADS)["status"] == "PAUSED"
+    env.clock.advance(hours=12)
+    env.run()
+    assert statuses(env, action_id)[-1] == ActionStatus.ROLLED_BACK
+    assert env.campaign("214", GLOBEX_ADS)["status"] == "ENABLED"
+
+
 def test_sparse_data_is_inconclusive_and_nothing_is_rolled_back(make_env: Callable[..., Env],
                                                                  tmp_path: Path) -> None:
     opportunities = [json.loads(line) for line in (SAMPLES_DIR / "opportunities.jsonl").read_text().splitlines()
