@@ -7,6 +7,7 @@ by the guardrails exactly like a structured action from Scout.
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -56,13 +57,14 @@ def action_id_for(organization_id: str, opportunity_id: str, action_type: str, t
 
 
 def _input_id(organization_id: str, raw: Any) -> str:
-    return "act-" + stable_hash([organization_id, "input", canonical_json(raw) if _jsonable(raw) else repr(raw)], 24)
+    text = canonical_json(raw) if _jsonable(raw) else reprlib.repr(raw)  # reprlib: bounded, even for deep values
+    return "act-" + stable_hash([organization_id, "input", text], 24)
 
 
 def _jsonable(raw: Any) -> bool:
     try:
         canonical_json(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -12,6 +13,7 @@ from schemas.actions import ACTION_TYPES, APPROVAL_ONLY_KINDS
 from schemas.common import FrozenModel, LongText, OpportunityId, OrgId, Platform, ZonedDatetime
 
 MAX_OPPORTUNITY_BYTES = 64 * 1024
+MAX_OPPORTUNITY_DEPTH = 32  # nesting of objects/arrays; real opportunities use about 4
 
 
 class ActionProposal(FrozenModel):
@@ -95,12 +97,43 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _depth(raw: Any) -> int:
+    """How deeply objects and arrays nest (iterative: hostile input cannot exhaust the stack)."""
+    deepest, stack = 0, [(raw, 0)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list | tuple):
+            level += 1
+            deepest = max(deepest, level)
+            if level > MAX_OPPORTUNITY_DEPTH:
+                break
+            stack.extend((item, level) for item in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _size_problem(raw: Any) -> str | None:
+    """Why the raw input is too big (or too deep) to judge, or None. Checked before anything else reads it."""
+    if _depth(raw) > MAX_OPPORTUNITY_DEPTH:
+        return f"the opportunity nests more than {MAX_OPPORTUNITY_DEPTH} levels deep"
+    try:
+        size = len(json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError):
+        return None  # not JSON at all: the shape checks below say so
+    if size > MAX_OPPORTUNITY_BYTES:
+        return f"the opportunity is {size:,} bytes; the limit is {MAX_OPPORTUNITY_BYTES:,} bytes"
+    return None
+
+
 def parse_opportunity(raw: Any) -> Opportunity:
-    """Validate one raw opportunity (a dict from JSON). Raises `OpportunityError` with a clear reason."""
+    """Validate one raw opportunity (a dict from JSON). Raises `OpportunityError` with a clear reason.
+    Oversized (more than MAX_OPPORTUNITY_BYTES of JSON) or deeply nested input is refused first."""
     opp_id = raw.get("opportunity_id") if isinstance(raw, dict) else None
     org_id = raw.get("organization_id") if isinstance(raw, dict) else None
     opp_id = opp_id if isinstance(opp_id, str) and len(opp_id) <= 128 else None
     org_id = org_id if isinstance(org_id, str) and len(org_id) <= 63 else None
+    too_big = _size_problem(raw)
+    if too_big:
+        raise OpportunityError(too_big, opp_id, org_id)
     if not isinstance(raw, dict):
         raise OpportunityError("an opportunity must be a JSON object", None, None)
     if raw.get("schema_version") != 1:

@@ -1,14 +1,17 @@
 """The opportunity source on SQLite: raw rows as loaded, handed back raw.
 
 Parsing belongs to the orchestrator (so bad input still gets a REJECTED_INPUT log row); this adapter
-therefore keeps *every* row it is given, even a line that is not JSON or not an object, and pulls it
-back unchanged. Only the few columns needed to select rows are extracted, leniently.
+therefore keeps *every* row it is given, even a line that is not JSON (or nests too deeply to decode)
+or not an object, and pulls it back unchanged. Only the few columns needed to select rows are
+extracted, leniently. Size and nesting limits are enforced by `parse_opportunity`, so an oversized row
+is rejected with the same clear reason whichever source it came from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import reprlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -50,7 +53,10 @@ def read_opportunity_file(path: Path) -> list[Any]:
     (one value per line; a line that is not JSON is kept as its text)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
-        document = json.loads(text)
+        try:
+            document = json.loads(text)
+        except RecursionError:
+            raise ValueError(f"{path}: the JSON document nests too deeply to read") from None
         if isinstance(document, dict) and isinstance(document.get("opportunities"), list):
             return list(document["opportunities"])
         return list(document) if isinstance(document, list) else [document]
@@ -60,7 +66,7 @@ def read_opportunity_file(path: Path) -> list[Any]:
             continue
         try:
             rows.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode: kept as text
             rows.append(_RawText(line))
     return rows
 
@@ -105,8 +111,8 @@ class SqliteOpportunitySource:
                 if is_json:
                     try:
                         raw = json.dumps(value, default=_json_default, ensure_ascii=False)
-                    except (TypeError, ValueError):
-                        is_json, raw = False, repr(value)
+                    except (TypeError, ValueError, RecursionError):  # kept as (bounded) text
+                        is_json, raw = False, reprlib.repr(value)
                 key, opp_id, org_id, status, expires = _columns(value, raw)
                 order += 1
                 tx.execute(
