@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 MONEY_MAX = Decimal("1000000000")
 
@@ -24,6 +24,13 @@ def _finite_money(value: Decimal) -> Decimal:
     return value
 
 
+def _plain_number(value: Any) -> Any:
+    """Decimal() would read full-width or Arabic-Indic digits and `5_000`: numbers in text must be plain."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValueError("write numbers with ASCII digits and no separators")
+    return value
+
+
 def _finite_decimal(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("number must be finite (NaN and infinity are refused)")
@@ -31,14 +38,17 @@ def _finite_decimal(value: Decimal) -> Decimal:
 
 
 # Money is always Decimal in the account currency; floats are refused so no binary rounding sneaks in.
-Money = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_finite_money)]
-FiniteDecimal = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_finite_decimal)]
-Percent = Annotated[Decimal, Field(allow_inf_nan=False, ge=Decimal("-100"), le=Decimal("1000"))]
+Money = Annotated[Decimal, BeforeValidator(_plain_number), Field(allow_inf_nan=False), AfterValidator(_finite_money)]
+FiniteDecimal = Annotated[Decimal, BeforeValidator(_plain_number), Field(allow_inf_nan=False),
+                          AfterValidator(_finite_decimal)]
+Percent = Annotated[Decimal, BeforeValidator(_plain_number),
+                    Field(allow_inf_nan=False, ge=Decimal("-100"), le=Decimal("1000"))]
 ZonedDatetime = AwareDatetime
 
 # Identifier shapes. Google Ads ids are digits; customer ids are exactly 10 digits without dashes.
-CustomerId = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
-NumericId = Annotated[str, StringConstraints(pattern=r"^\d{1,19}$")]
+# ASCII digits only: `\d` would also take full-width or Arabic-Indic digits (look-alike ids).
+CustomerId = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+NumericId = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")]
 OrgId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{1,62}$")]
 OpportunityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 ActionId = Annotated[str, StringConstraints(pattern=r"^act-[0-9a-f]{24}$")]
