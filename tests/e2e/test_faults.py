@@ -16,6 +16,8 @@ import pytest
 
 from connectors.base import RetryableError
 from connectors.sandbox import FaultPlan
+from operator_ai.orchestrator import new_run_id
+from rollback.executor import RollbackExecutor
 from schemas.common import ActionStatus, Platform
 from schemas.records import ActionRecord
 from tests.e2e.harness import (
@@ -302,3 +304,20 @@ def test_after_a_crash_only_the_actions_in_flight_are_taken_up_again(make_env: C
                  and r.opportunity_id == "opp-acme-001"]
     assert in_flight[0].status == ActionStatus.EXECUTED  # settled by reading
     assert other.spy(Platform.GOOGLE_ADS).applied_keys() == []
+
+
+def test_rollback_waits_for_an_uncertain_action_and_settles_its_own_lost_response(make: Callable[..., Env]) -> None:
+    faults = FaultPlan([{"phase": "apply_after", "kind": "timeout", "op": "set_budget_amount"}])
+    env = make(faults=faults)
+    env.run([ACME])
+    executor = RollbackExecutor(env.log, env.services.state, env.services.connectors, env.clock)
+    budget = rec(env, "opp-f-budget")
+    refused = executor.rollback(budget.action_id, actor="ops@acme.example", run_id=new_run_id(env.clock()))
+    assert refused.status == "refused" and "uncertain" in refused.message
+    env.clock.advance(minutes=10)
+    env.run([ACME])
+    assert rec(env, "opp-f-budget").status == ActionStatus.EXECUTED
+    faults.add({"phase": "apply_after", "kind": "reset", "op": "set_budget_amount"})  # the undo's answer is lost
+    outcome = executor.rollback(budget.action_id, actor="ops@acme.example", run_id=new_run_id(env.clock()))
+    assert outcome.status == "rolled_back" and "landed" in outcome.message
+    assert env.budget_of("117") == "250.00" and ads_sends(env, budget) == 2  # the change and its undo, once each
