@@ -48,20 +48,32 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def read_opportunity_file(path: Path) -> list[Any]:
     """Raw rows of a `.json` file (a list, `{"opportunities": [...]}` or one object) or a JSONL file
-    (one value per line; a line that is not JSON is kept as its text)."""
-    text = path.read_text(encoding="utf-8")
+    (one value per line; a line that is not JSON, or not even UTF-8, is kept as its text)."""
     if path.suffix.lower() == ".json":
         try:
-            document = json.loads(text)
+            document = json.loads(path.read_text(encoding="utf-8"))
         except RecursionError:
             raise ValueError(f"{path}: the JSON document nests too deeply to read") from None
         if isinstance(document, dict) and isinstance(document.get("opportunities"), list):
             return list(document["opportunities"])
         return list(document) if isinstance(document, list) else [document]
     rows: list[Any] = []
-    for line in text.splitlines():
+    for data in path.read_bytes().splitlines():
+        try:
+            line = data.decode("utf-8")
+        except UnicodeDecodeError:  # one bad line must not take the others with it
+            rows.append(_RawText(data.decode("utf-8", "backslashreplace")))
+            continue
         if not line.strip():
             continue
         try:
@@ -111,6 +123,8 @@ class SqliteOpportunitySource:
                 if is_json:
                     try:
                         raw = json.dumps(value, default=_json_default, ensure_ascii=False)
+                        if not _utf8(raw):  # lone surrogates (from "\ud800" escapes): stored escaped
+                            raw = json.dumps(value, default=_json_default)
                     except (TypeError, ValueError, RecursionError):  # kept as (bounded) text
                         is_json, raw = False, reprlib.repr(value)
                 key, opp_id, org_id, status, expires = _columns(value, raw)
