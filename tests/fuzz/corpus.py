@@ -31,6 +31,7 @@ HOSTILE = {
     "rtl": "pause \u202egnp.exe\u202c campaign \u2066x\u2069",
     "zero_width": "pa\u200buse\u200d \ufeffcampaign",
     "nul": "before\x00after",
+    "separators": "line\u2028separator\u2029paragraph\x85next\x0bvertical",
 }
 
 
@@ -165,6 +166,8 @@ def unicode_tricks() -> list[Bad]:
             "type": "add_negative_keywords", "target": {"customer_id": ACME_ADS, "campaign_id": "111"},
             "params": {"keywords": [{"text": "free\x00widgets", "match_type": "EXACT"}]}}), reason="keywords"),
         Bad("naive timestamps", valid("opp-naive", created_at="2026-11-20T09:00:00"), reason="timezone"),
+        Bad("lone surrogate escape in the title", Line(json.dumps(valid("opp-surrogate", title="a\ud800b"))),
+            reason="title"),
     ]
 
 

@@ -17,7 +17,7 @@ from operator_ai.settings import SAMPLES_DIR
 from schemas.common import ActionStatus
 from schemas.records import ActionRecord
 from tests.faults.harness import Clock, Env, build_env, changed, fingerprint
-from tests.fuzz.corpus import NOW, Bad, Line, corpus
+from tests.fuzz.corpus import NOW, Bad, Line, corpus, valid
 
 CORPUS = corpus()
 ORGS = ("org-acme", "org-globex", "org-initech")
@@ -115,3 +115,23 @@ def test_each_bad_input_is_recorded_with_a_clear_reason(outcome: Outcome, entry:
 def test_a_bad_row_naming_no_valid_organization_is_reported_to_every_organization(outcome: Outcome) -> None:
     entry = next(e for e in CORPUS if e.name == "Cyrillic homoglyph organization")
     assert set(outcome.rows(entry)) == set(ORGS)
+
+
+def test_a_line_that_is_not_utf8_is_rejected_alone(tmp_path: Path) -> None:
+    """One undecodable line in a JSONL file must not take the file's other opportunities with it."""
+    good = json.dumps(valid("opp-utf8-good", action={
+        "type": "pause_campaign", "target": {"customer_id": "1234567890", "campaign_id": "113"}, "params": {}}))
+    bad = b'{"schema_version": 1, "opportunity_id": "opp-utf8-bad", "title": "caf\xe9 \xff"}'
+    path = tmp_path / "opportunities.jsonl"
+    path.write_bytes(good.encode() + b"\n" + bad + b"\n")
+    env = build_env(tmp_path / "home", Clock(NOW), samples=_samples(tmp_path / "samples", []))
+    try:
+        assert env.services.extras["store"].load_opportunities(path) == 2
+        summary = env.run(["org-acme"])
+        assert summary.errors == ()
+        statuses = sorted(line["status"] for line in summary.actions)
+        assert statuses == ["BLOCKED", "REJECTED_INPUT"]  # the good one judged (a winner: blocked), the bad refused
+        assert sum(env.ledger.sends.values()) == 0
+    finally:
+        env.close()
+        env.ledger.close()
