@@ -247,19 +247,26 @@ class _Org:
         return judge_rate(job.spec.metric, baseline.email or EmailCounts(), since, alpha=cp.alpha)
 
     def _judge_experiment(self, job: _Job, answers: dict[str, Answer]) -> list[tuple[dict[str, Any], Judgement, bool]]:
+        """Evaluate the experiment on every run; record it on the action only at its checkpoints (or, when
+        it ends after the last one, at the next run)."""
         experiment = job.experiment
         if experiment is None:
             reason = ("no experiments store is configured" if self.store is None
                       else "the split-test messages are not named in the action's result")
-            info = job.checkpoints[0].describe() if job.checkpoints else {"index": 0, "label": "experiment"}
-            return [(info, _plain(job.spec, "inconclusive", f"not measured: {reason}", 0.05), True)]
+            return self._experiment_rows(job, _plain(job.spec, "inconclusive", f"not measured: {reason}", 0.05),
+                                         concluded=True)
         readings = [answers.get(f"{experiment.experiment_id}:{v.variant_id}") for v in experiment.variants]
         unreadable = next((a.reason for a in readings if isinstance(a, MetricReading) and not a.measurable), None)
         if unreadable is not None:  # the platform cannot report the variants: the experiment cannot decide
-            return self._unmeasurable_experiment(job, experiment, f"not measurable: {unreadable}")
-        counts = {v.variant_id: a.email for v in experiment.variants
-                  if isinstance(a := answers.get(f"{experiment.experiment_id}:{v.variant_id}"), MetricReading)
-                  and a.email is not None}
+            reason = f"not measurable: {unreadable}"
+            if self.store is not None and experiment.status == ExperimentStatus.RUNNING:
+                self.store.put_experiment(experiment.model_copy(update={
+                    "status": ExperimentStatus.STOPPED, "updated_at": self.now,
+                    "results": {**experiment.results, "reason": reason}}))
+            alpha = float(experiment.stop_rules.alpha)
+            return self._experiment_rows(job, _plain(job.spec, "inconclusive", reason, alpha), concluded=True)
+        counts = {v.variant_id: a.email for v, a in zip(experiment.variants, readings, strict=True)
+                  if isinstance(a, MetricReading) and a.email is not None}
         campaign = answers.get(f"{experiment.experiment_id}:campaign")
         if len(counts) == len(experiment.variants):
             updated = exp.evaluate(experiment, counts, campaign if isinstance(campaign, MetricReading) else None,
@@ -267,22 +274,19 @@ class _Org:
             if updated != experiment and self.store is not None:
                 self.store.put_experiment(updated)
             experiment = updated
-        judgement = exp.judgement(experiment, float(experiment.stop_rules.alpha))
-        if experiment.status in exp.CONCLUDED:
-            info = (job.checkpoints[0].describe() if job.checkpoints
-                    else {"index": len(schedule(job.record)), "label": "experiment"})
-            return [(info, judgement, True)]
-        return [({**cp.describe(), "final": False}, judgement, False) for cp in job.checkpoints]
+        return self._experiment_rows(job, exp.judgement(experiment, float(experiment.stop_rules.alpha)),
+                                     concluded=experiment.status in exp.CONCLUDED)
 
-    def _unmeasurable_experiment(self, job: _Job, experiment: Experiment,
-                                 reason: str) -> list[tuple[dict[str, Any], Judgement, bool]]:
-        if self.store is not None and experiment.status == ExperimentStatus.RUNNING:
-            self.store.put_experiment(experiment.model_copy(update={
-                "status": ExperimentStatus.STOPPED, "updated_at": self.now,
-                "results": {**experiment.results, "reason": reason}}))
-        info = job.checkpoints[0].describe() if job.checkpoints else {"index": len(schedule(job.record)),
-                                                                      "label": "experiment"}
-        return [(info, _plain(job.spec, "inconclusive", reason, float(experiment.stop_rules.alpha)), True)]
+    def _experiment_rows(self, job: _Job, judgement: Judgement,
+                         concluded: bool) -> list[tuple[dict[str, Any], Judgement, bool]]:
+        if job.checkpoints:
+            if concluded:
+                return [(job.checkpoints[0].describe(), judgement, True)]
+            return [({**cp.describe(), "final": False}, judgement, False) for cp in job.checkpoints]
+        scheduled = len(schedule(job.record))
+        if concluded and len(measurements(job.record)) >= scheduled:  # ended after the last checkpoint
+            return [({"index": scheduled, "label": "experiment"}, judgement, True)]
+        return []
 
     def _row(self, previous: ActionRecord, info: dict[str, Any], judgement: Judgement, final: bool,
              spec: MeasureSpec) -> ActionRecord:

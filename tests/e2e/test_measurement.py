@@ -250,8 +250,25 @@ def test_a_subject_line_experiment_is_decided_by_its_variants(make_env: Callable
     decided = store.get_experiment(experiment.experiment_id)
     assert decided is not None and decided.status == ExperimentStatus.DECIDED
     assert decided.winner == others[1].variant_id and decided.results["variants"][decided.winner]["rate"] == 0.28
+    assert env.record("opp-globex-003").status == ActionStatus.EXECUTED  # recorded at its first checkpoint
+    env.clock.advance(hours=4)
+    env.run()
     final = final_of(env.record("opp-globex-003"))
     assert final["verdict"] == "successful" and final["experiment_id"] == experiment.experiment_id
+
+
+def test_an_experiment_that_outlives_its_checkpoints_is_recorded_when_it_ends(make_env: Callable[..., Env]) -> None:
+    env = measuring(make_env())
+    env.run()
+    run_through_checkpoints(env, until=timedelta(days=9))
+    record = env.record("opp-globex-003")
+    assert [(m["label"], m["final"]) for m in measurements(record)] == [("+24h", False), ("+72h", False),
+                                                                       ("+168h", False)]
+    assert all("experiment running" in m["reason"] for m in measurements(record))
+    run_through_checkpoints(env, until=timedelta(days=6))  # past the 14-day maximum runtime: nothing was sent
+    final = final_of(env.record("opp-globex-003"))
+    assert final["label"] == "experiment" and final["verdict"] == "inconclusive"
+    assert final["experiment_status"] == "stopped" and "no sends" in final["reason"]
 
 
 def test_an_experiment_whose_variants_cannot_be_read_stops_unmeasured(make_env: Callable[..., Env]) -> None:
@@ -268,14 +285,16 @@ def test_an_experiment_whose_variants_cannot_be_read_stops_unmeasured(make_env: 
 
     spy.read_metrics = like_live  # type: ignore[attr-defined]
     env.run()
-    record = env.record("opp-globex-003")
-    final = final_of(record)
-    assert final["verdict"] == "inconclusive" and final["measurable"] is False
-    assert "per-message opens are not read" in final["reason"]
     store = experiment_store(env.services)
     assert store is not None
     [experiment] = store.list_experiments(GLOBEX)
     assert experiment.status == ExperimentStatus.STOPPED
+    assert env.record("opp-globex-003").status == ActionStatus.EXECUTED  # no verdict before its first checkpoint
+    env.clock.advance(hours=40)
+    env.run()
+    final = final_of(env.record("opp-globex-003"))
+    assert final["verdict"] == "inconclusive" and final["measurable"] is False and final["label"] == "+24h"
+    assert "per-message opens are not read" in final["reason"]
 
 
 @pytest.mark.parametrize("command", ["log", "status"])
