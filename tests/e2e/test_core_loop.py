@@ -47,6 +47,8 @@ EXPECTED_RULES = {
     "opp-acme-019": {"negatives_protect_converters"},
     "opp-acme-020": {"automation_volume"},
     "opp-acme-021": {"daily_spend_cap"},
+    "opp-initech-001": {"autonomy"},  # advisory: recorded as a dry run
+    "opp-initech-002": {"autonomy"},
 }
 # What the rejection reason of each bad sample must say.
 EXPECTED_REASONS = {
@@ -131,7 +133,7 @@ def test_sample_run_matches_the_documented_outcomes(env: Env) -> None:
     assert summary.errors == ()
     assert summary.mode == "SANDBOX"
     records = by_opportunity(env)
-    for opp_id, status in documented_outcomes().items():
+    for opp_id, status in DOCUMENTED.items():
         if opp_id == LIST_LINE:
             rows = raw_line_records(env)
             orgs = {o.organization_id for o in env.services.state.list_orgs()}

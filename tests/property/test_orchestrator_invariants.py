@@ -225,6 +225,8 @@ def _pull_the_switch_at_the_first_call(env: Env) -> dict[str, int]:
     return pulled
 
 
+# About a second per example at worst: the big profile (--slow) needs more than the suite's default timeout.
+@pytest.mark.timeout(max(300, settings.default.max_examples))
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(opportunities=OPPORTUNITIES, duplicates=DUPLICATES, steps=STEPS, hourly_limit=st.sampled_from((2, 3, 10)))
 def test_the_core_loop_keeps_its_invariants(template: Template, opportunities: list[tuple[dict[str, Any], float]],
