@@ -2,6 +2,7 @@
 
 `build_bigquery_stores(settings)` is what the composition root calls for `OPERATOR_BACKEND=gcp`: the
 actions log comes wrapped in the durable local outbox (a failed write is spooled, never dropped).
+`build_bigquery_experiments(settings)` gives the experiments store the measurement runner uses.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from typing import Any, Protocol
 from connectors.bigquery.actions_log import BigQueryActionsLog
 from connectors.bigquery.client import CallPolicy, make_bigquery_client
 from connectors.bigquery.ddl import init_bigquery
+from connectors.bigquery.experiments import BigQueryExperimentStore
 from connectors.bigquery.opportunities import BigQueryOpportunitySource
 from connectors.outbox import OutboxActionsLog
 
 __all__ = [
     "BigQueryActionsLog",
+    "BigQueryExperimentStore",
     "BigQueryOpportunitySource",
     "CallPolicy",
+    "build_bigquery_experiments",
     "build_bigquery_stores",
     "init_bigquery",
     "make_bigquery_client",
@@ -48,3 +52,8 @@ def build_bigquery_stores(settings: BigQuerySettings) -> tuple[OutboxActionsLog,
     project = settings.gcp_project or ""
     log = OutboxActionsLog(BigQueryActionsLog(client, project, settings.bq_dataset), settings.outbox_path)
     return log, BigQueryOpportunitySource(client, project, settings.bq_dataset)
+
+
+def build_bigquery_experiments(settings: BigQuerySettings) -> BigQueryExperimentStore:
+    """The experiments store (`services.extras["experiments"]` for the measurement runner)."""
+    return BigQueryExperimentStore(bigquery_client_for(settings), settings.gcp_project or "", settings.bq_dataset)

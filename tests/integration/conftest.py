@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.gcp import GcpStores, drop_dataset, firestore_prefix, fresh_dataset, gcp_stores
+from tests.integration.gcp import drop_dataset, firestore_prefix, fresh_dataset
 from tests.servers.bigquery import BigQueryEmulator
 from tests.servers.firestore import FirestoreEmulator
 from tests.servers.session import shared
@@ -66,10 +66,3 @@ def bq_dataset(bigquery_emulator: BigQueryEmulator, bq_client: Any) -> Iterator[
     dataset = fresh_dataset(bq_client, bigquery_emulator.project)
     yield dataset
     drop_dataset(bq_client, bigquery_emulator.project, dataset)
-
-
-@pytest.fixture
-def gcp(firestore_emulator: FirestoreEmulator, bigquery_emulator: BigQueryEmulator,
-           tmp_path: Path) -> Iterator[GcpStores]:
-    with gcp_stores(firestore_emulator, bigquery_emulator, tmp_path / "outbox") as built:
-        yield built

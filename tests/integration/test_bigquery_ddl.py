@@ -31,7 +31,8 @@ def test_init_creates_every_table_and_view_and_is_safe_to_rerun(bq_client, bigqu
     project = bigquery_emulator.project
     tables = {t.table_id: t.table_type for t in bq_client.list_tables(f"{project}.{bq_dataset}")}
     assert tables == {"actions_log": "TABLE", "experiments": "TABLE", "opportunities": "TABLE",
-                      "opportunity_marks": "TABLE", "actions_latest": "VIEW", "opportunities_current": "VIEW"}
+                      "opportunity_marks": "TABLE", "actions_latest": "VIEW", "opportunities_current": "VIEW",
+                      "experiments_current": "VIEW"}
     bq_client.insert_rows_json(f"{project}.{bq_dataset}.opportunity_marks",
                                [{"opportunity_id": "o1", "status": "actioned", "marked_at": "2026-01-01T00:00:00Z",
                                  "marked_by": "operator"}])
@@ -54,7 +55,8 @@ def test_actions_log_keeps_the_appendix_a_columns_and_adds_the_event_columns(bq_
                        "run_id": "REQUIRED"}.items():
         assert columns[name][1] == mode, name
     assert {"verdict", "checks", "plan_hash"} <= set(columns)
-    assert set(_columns(bq_client, bigquery_emulator.project, bq_dataset, "experiments")) == APPENDIX_A_EXPERIMENTS
+    experiments = _columns(bq_client, bigquery_emulator.project, bq_dataset, "experiments")
+    assert set(experiments) == APPENDIX_A_EXPERIMENTS | {"account_id", "action_id", "updated_at", "written_at"}
 
 
 def test_ddl_text_declares_json_types_partitioning_clustering_and_idempotence():
