@@ -45,8 +45,11 @@ class ManagedProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                         start_new_session=True)
+            try:
+                self.proc = subprocess.Popen(self.cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                             start_new_session=True)
+            except OSError as error:
+                raise ServerStartError(f"{self.name}: cannot start {self.cmd[0]}: {error}") from error
 
     @property
     def running(self) -> bool:
