@@ -61,7 +61,7 @@ def build_report(services: Services, *, since: datetime, until: datetime,
                 bucket["rolled_back"] += event.status == ActionStatus.ROLLED_BACK
                 rollbacks.append(_rollback(event))
             elif event.seq == first_final[record.action_id] and (verdict := final_verdict(event)) is not None:
-                bucket["measured"] += 1
+                bucket["measured"] += is_measured(verdict)
                 conversions = _delta(verdict, "conversions")
                 bucket["conversions_delta_cents"] += int((conversions or 0) * 100)
                 impact.append(_impact(event, verdict))

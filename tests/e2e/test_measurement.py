@@ -369,7 +369,7 @@ def test_the_report_matches_the_log(make_env: Callable[..., Env], tmp_path: Path
     assert len(report["pending_approvals"]) == len(env.services.state.list_pending())
     timeline = report["timeline"]
     assert sum(t["executed"] for t in timeline) == report["actions"]["executed"]
-    assert sum(t["measured"] for t in timeline) == len(finals) and sum(t["rolled_back"] for t in timeline) == 1
+    assert sum(t["measured"] for t in timeline) == len(measured) and sum(t["rolled_back"] for t in timeline) == 1
 
     markdown = render_markdown(report)
     assert "## Measured impact (final verdicts)" in markdown and "<svg" in markdown
