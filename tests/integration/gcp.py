@@ -31,8 +31,6 @@ class GcpStores:
     state: FirestoreStateStore
     opportunities: BigQueryOpportunitySource
     artifacts: FirestoreArtifactStore
-    dataset: str
-    bq_client: Any
 
     def load_opportunities(self, rows: Any) -> int:
         """The port suite's seeding hook: write raw rows as Scout would."""
@@ -69,8 +67,6 @@ def gcp_stores(firestore: FirestoreEmulator, bigquery: BigQueryEmulator, outbox_
             state=FirestoreStateStore(fs_client, prefix=prefix, timeout_s=5, deadline_s=15),
             opportunities=BigQueryOpportunitySource(bq_client, bigquery.project, dataset, policy=TEST_POLICY),
             artifacts=FirestoreArtifactStore(fs_client, prefix=prefix, timeout_s=5, deadline_s=15),
-            dataset=dataset,
-            bq_client=bq_client,
         )
     finally:
         drop_dataset(bq_client, bigquery.project, dataset)
