@@ -126,7 +126,7 @@ def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
 
 
 def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
-    from connectors.bigquery import build_bigquery_stores
+    from connectors.bigquery import build_bigquery_experiments, build_bigquery_stores
     from connectors.content import ContentPlatform
     from connectors.firestore import build_firestore_stores
 
@@ -148,4 +148,4 @@ def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services
         connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
     return Services(settings=settings, log=log, state=state, opportunities=opportunities, artifacts=artifacts,
                     connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
-                    extras={"subject_writer": subject_writer})
+                    extras={"subject_writer": subject_writer, "experiments": build_bigquery_experiments(settings)})

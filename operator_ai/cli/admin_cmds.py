@@ -11,8 +11,26 @@ from operator_ai.cli.output import EXIT_ERROR, console, emit_json
 
 
 def add(cli: click.Group) -> None:
-    for command in (stop, resume, sandbox, content):
+    for command in (init, stop, resume, sandbox, content):
         cli.add_command(command)
+
+
+@click.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the stores: the SQLite file (embedded default) or the BigQuery dataset, tables and views (gcp).
+    Safe to re-run."""
+    services = ctx.services  # building the services creates the SQLite schema / Firestore needs no schema
+    settings = services.settings
+    if settings.backend != "gcp":
+        console.print(f"embedded default ready: {settings.database_path}")
+        return
+    from connectors.bigquery import bigquery_client_for
+    from connectors.bigquery.ddl import init_bigquery
+
+    applied = init_bigquery(bigquery_client_for(settings), settings.gcp_project or "", settings.bq_dataset,
+                            location=settings.bq_location)
+    console.print(f"BigQuery {settings.gcp_project}.{settings.bq_dataset}: applied {', '.join(applied)}")
 
 
 @click.command()
