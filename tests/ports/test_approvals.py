@@ -117,6 +117,7 @@ def test_a_re_planned_action_opens_a_new_approval(stores):
     assert _decide(stores, replanned, plan_hash="c" * 64, at=NOW + timedelta(hours=2)).status == "approved"
 
 
+@pytest.mark.official_firestore  # the npm fallback emulator does not isolate transactions
 def test_concurrent_decisions_have_exactly_one_winner(stores):
     approval = _pending(org_id())
     stores.state.put_pending(approval)
