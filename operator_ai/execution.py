@@ -27,10 +27,13 @@ from operator_ai.planning import BuiltPlan, read_snapshots
 from rollback.registry import spec_for
 from schemas.common import ActionStatus, Platform
 from schemas.facts import PastAction
-from schemas.operations import ApplyOutcome, ApplyResult, OpBatch
+from schemas.operations import ApplyOutcome, ApplyResult, ErrorKind, OpBatch
 from schemas.records import ActionRecord
 from schemas.snapshots import Snapshot
 from schemas.verdict import CheckResult
+
+# Apply failures that say nothing about the action itself (nothing landed): retried by a later run.
+TRANSIENT_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, ErrorKind.QUOTA})
 
 # A failed check with one of these ids may pass later: the action is released for a later run.
 DEFERRABLE_CHECKS = frozenset({"kill_switch", "platform_connected", "plan_fresh", "no_similar_failure"})
@@ -183,6 +186,12 @@ def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, r
     if result.outcome == ApplyOutcome.UNCERTAIN:
         row = record.next(ActionStatus.UNCERTAIN, now, ctx.run_id, result=body,
                           error_message=f"outcome unknown, will be settled by reading state: {message}")
+        return Executed(row, done=False)
+    if result.error is not None and result.error.kind in TRANSIENT_ERRORS:
+        # Nothing landed and the platform, not the action, was the problem: a later run tries again.
+        body["retry_later"] = True
+        row = record.next(ActionStatus.FAILED, now, ctx.run_id, result=body,
+                          error_message=f"{message} (nothing changed; a later run tries again)")
         return Executed(row, done=False)
     row = record.next(ActionStatus.FAILED, now, ctx.run_id, result=body, error_message=message)
     return Executed(row, done=True)

@@ -126,7 +126,8 @@ def past_action(record: ActionRecord) -> PastAction:
         action_id=record.action_id,
         action_type=record.action_type,
         entity_key=facts.get("entity_key") or f"{record.platform}:{record.action_id}",
-        status=record.status.value,
+        # A transient platform failure (nothing landed) is not held against the next similar action.
+        status="FAILED_TRANSIENT" if (record.result or {}).get("retry_later") else record.status.value,
         at=record.executed_at or record.event_time,
         executed=executed,
         campaign_key=facts.get("campaign_key"),

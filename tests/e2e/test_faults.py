@@ -72,16 +72,15 @@ def ads_sends(env: Env, record: ActionRecord) -> int:
 # --------------------------------------------------------------------------- the apply fails before landing
 
 
-@pytest.mark.parametrize("kind", ["permanent", "retryable", "rate_limited", "quota"])
-def test_a_failure_before_landing_is_failed_changes_nothing_and_is_not_resent(make: Callable[..., Env],
-                                                                                kind: str) -> None:
-    env = make(faults=FaultPlan([{"phase": "apply_before", "kind": kind, "op": "set_budget_amount"}]))
+def test_a_permanent_failure_before_landing_is_final_changes_nothing_and_is_not_resent(
+        make: Callable[..., Env]) -> None:
+    env = make(faults=FaultPlan([{"phase": "apply_before", "kind": "permanent", "op": "set_budget_amount"}]))
     summary = env.run([ACME])
     assert summary.errors == ()
     budget = rec(env, "opp-f-budget")
     assert budget.status == ActionStatus.FAILED
     assert statuses(env, budget) == [ActionStatus.EXECUTING, ActionStatus.FAILED]
-    assert budget.result is not None and budget.result["error"]["kind"] == kind
+    assert budget.result is not None and budget.result["error"]["kind"] == "permanent"
     assert env.budget_of("117") == "250.00"
     # The failure is per action: the other actions of the same batched call went through.
     assert rec(env, "opp-f-pause").status == ActionStatus.EXECUTED
@@ -91,6 +90,27 @@ def test_a_failure_before_landing_is_failed_changes_nothing_and_is_not_resent(ma
     env.run([ACME])
     assert ads_sends(env, budget) == 1 and env.budget_of("117") == "250.00"
     assert env.row_count() == rows  # a failed action is final: not re-judged, not re-sent
+
+
+@pytest.mark.parametrize("kind", ["retryable", "rate_limited", "quota"])
+def test_a_transient_failure_before_landing_is_retried_by_a_later_run(make: Callable[..., Env], kind: str) -> None:
+    env = make(faults=FaultPlan([{"phase": "apply_before", "kind": kind, "op": "set_budget_amount", "count": 1}]))
+    assert env.run([ACME]).errors == ()
+    budget = rec(env, "opp-f-budget")
+    assert budget.status == ActionStatus.FAILED
+    assert budget.result is not None and budget.result["error"]["kind"] == kind and budget.result["retry_later"]
+    assert env.budget_of("117") == "250.00"
+    assert rec(env, "opp-f-pause").status == ActionStatus.EXECUTED
+    env.clock.advance(hours=1)
+    env.run([ACME])
+    # Nothing landed the first time, so sending again is safe; the similar-failure check does not hold it back.
+    assert statuses(env, budget) == [ActionStatus.EXECUTING, ActionStatus.FAILED, ActionStatus.EXECUTING,
+                                     ActionStatus.EXECUTED]
+    assert ads_sends(env, budget) == 2 and env.budget_of("117") == "287.50"
+    rows = env.row_count()
+    env.clock.advance(hours=1)
+    env.run([ACME])
+    assert ads_sends(env, budget) == 2 and env.row_count() == rows
 
 
 def test_a_whole_call_failure_fails_every_action_of_the_account(make: Callable[..., Env]) -> None:
