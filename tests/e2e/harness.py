@@ -121,6 +121,10 @@ class Spy:
             self.after_apply(self, call)
         return results
 
+    def read_metrics(self, account_id: str, requests: Sequence[Any], now: datetime) -> Any:
+        """Measurement reads pass straight through (a spied connector stays measurable)."""
+        return self.inner.read_metrics(account_id, requests, now)  # type: ignore[attr-defined]
+
     def applied_keys(self) -> list[str]:
         """Batch keys sent for real (not validate_only), one entry per time sent."""
         return [key for call in self.applies if not call.validate_only for key in call.keys]

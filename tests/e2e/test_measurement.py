@@ -28,13 +28,6 @@ from tests.e2e.harness import ACME, ACME_ADS, APPROVER, GLOBEX, GLOBEX_ADS, Env,
 FINAL = timedelta(days=8, hours=16)  # past the +7 d checkpoint and the end of its 7-day window
 
 
-def measuring(env: Env) -> Env:
-    """The harness spies wrap the sandbox connectors; let them pass metric reads through as well."""
-    for spy in env.spies.values():
-        spy.read_metrics = spy.inner.read_metrics  # type: ignore[attr-defined]
-    return env
-
-
 def custom_samples(root: Path, opportunities: list[dict[str, Any]], *, auto_rollback_acme: bool = False,
                    campaign_metrics: dict[str, dict[str, Any]] | None = None) -> Path:
     orgs = (SAMPLES_DIR / "orgs.yaml").read_text(encoding="utf-8")
@@ -81,7 +74,7 @@ HIGH_VOLUME_117 = {"117": {"cost": "3360.00", "conversions": "1400", "conversion
 
 def test_a_helpful_budget_increase_is_successful(make_env: Callable[..., Env], tmp_path: Path) -> None:
     samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117)
-    env = measuring(make_env(samples=samples))
+    env = make_env(samples=samples)
     env.run()
     record = env.record("opp-m-001")
     assert record.status == ActionStatus.EXECUTED and len(record.measurement_checkpoints) == 3
@@ -111,7 +104,7 @@ def paused_converting_campaign(make_env: Callable[..., Env], tmp_path: Path) -> 
     """org-globex (auto_rollback: true) pauses 'Sprockets – Exact' (36 conversions in 14 days), approved by
     a person because the campaign converts."""
     samples = custom_samples(tmp_path / "s", [opportunity("opp-m-002", PAUSE_214, org=GLOBEX)])
-    env = measuring(make_env(samples=samples))
+    env = make_env(samples=samples)
     env.run()
     record = env.record("opp-m-002")
     assert record.status == ActionStatus.PENDING_APPROVAL
@@ -210,7 +203,7 @@ def test_sparse_data_is_inconclusive_and_nothing_is_rolled_back(make_env: Callab
                                                                  tmp_path: Path) -> None:
     opportunities = [json.loads(line) for line in (SAMPLES_DIR / "opportunities.jsonl").read_text().splitlines()
                      if line.startswith("{")]
-    env = measuring(make_env(samples=custom_samples(tmp_path / "s", opportunities, auto_rollback_acme=True)))
+    env = make_env(samples=custom_samples(tmp_path / "s", opportunities, auto_rollback_acme=True))
     env.run()
     run_through_checkpoints(env)
     bid = env.record("opp-acme-003")  # +10 % on 'blue widgets': about one conversion a day
@@ -228,7 +221,7 @@ def test_sparse_data_is_inconclusive_and_nothing_is_rolled_back(make_env: Callab
 
 
 def test_a_subject_line_experiment_is_decided_by_its_variants(make_env: Callable[..., Env]) -> None:
-    env = measuring(make_env())
+    env = make_env()
     env.run()
     record = env.record("opp-globex-003")
     assert record.status == ActionStatus.EXECUTED
@@ -258,7 +251,7 @@ def test_a_subject_line_experiment_is_decided_by_its_variants(make_env: Callable
 
 
 def test_an_experiment_that_outlives_its_checkpoints_is_recorded_when_it_ends(make_env: Callable[..., Env]) -> None:
-    env = measuring(make_env())
+    env = make_env()
     env.run()
     run_through_checkpoints(env, until=timedelta(days=9))
     record = env.record("opp-globex-003")
@@ -274,7 +267,7 @@ def test_an_experiment_that_outlives_its_checkpoints_is_recorded_when_it_ends(ma
 def test_an_experiment_whose_variants_cannot_be_read_stops_unmeasured(make_env: Callable[..., Env]) -> None:
     from schemas.metrics import MetricEntity, not_measurable
 
-    env = measuring(make_env())
+    env = make_env()
     spy = env.spy(Platform.ACTIVECAMPAIGN)
     inner = spy.inner.read_metrics  # type: ignore[attr-defined]
 
@@ -305,7 +298,7 @@ def test_the_cli_shows_the_final_verdict(make_env: Callable[..., Env], tmp_path:
     from operator_ai.cli import cli, register, run_cmds
 
     samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117)
-    env = measuring(make_env(samples=samples))
+    env = make_env(samples=samples)
     env.run()
     run_through_checkpoints(env)
     action_id = env.record("opp-m-001").action_id
@@ -335,7 +328,7 @@ def test_the_report_matches_the_log(make_env: Callable[..., Env], tmp_path: Path
     bundled = [json.loads(line) for line in (SAMPLES_DIR / "opportunities.jsonl").read_text().splitlines()
                if line.startswith("{")]
     samples = custom_samples(tmp_path / "s", [*bundled, opportunity("opp-m-002", PAUSE_214, org=GLOBEX)])
-    env = measuring(make_env(samples=samples))
+    env = make_env(samples=samples)
     start = env.clock()
     env.run()
     assert decide(env.services, env.record("opp-m-002").action_id, approve=True, approver=APPROVER).status == \
