@@ -65,6 +65,3 @@ class ActionSpec(Protocol):
 
 # Keys a connector puts in `ApplyResult.details` so `finalize_rollback_plan` can record what the forward
 # apply created (connectors cannot import this package: these are the literal strings to use).
-DETAIL_RESOURCE_NAMES = "resource_names"  # Google Ads resource names of created negative criteria
-DETAIL_MESSAGE_IDS = "message_ids"  # ActiveCampaign split-test messages created
-DETAIL_CONTACT_AUTOMATION_IDS = "contact_automation_ids"  # ActiveCampaign contactAutomation runs started

@@ -185,6 +185,13 @@ class ErrorInfo(FrozenModel):
     request_id: str | None = None
 
 
+# Keys connectors put in `ApplyResult.details` for what an apply created; the registry reads them to
+# finalise rollback plans. One definition, so both sides of the contract agree.
+DETAIL_RESOURCE_NAMES = "resource_names"  # Google Ads resource names of created negative criteria
+DETAIL_MESSAGE_IDS = "message_ids"  # ActiveCampaign split-test messages created
+DETAIL_CONTACT_AUTOMATION_IDS = "contact_automation_ids"  # ActiveCampaign contactAutomation runs started
+
+
 class ApplyOutcome(StrEnum):
     APPLIED = "applied"
     VALIDATED = "validated"  # validate_only succeeded; nothing changed

@@ -17,9 +17,9 @@ from connectors.activecampaign import parsing
 from connectors.activecampaign import paths as p
 from connectors.activecampaign.client import ACClient
 from connectors.activecampaign.reads import RUN_IN_PROGRESS, Reader
-from connectors.activecampaign.results import DETAIL_CONTACT_AUTOMATION_IDS, SENT_EMAILS_STAY, OpResult, reversibility
+from connectors.activecampaign.results import SENT_EMAILS_STAY, OpResult, reversibility
 from connectors.base import NotFoundError, PermanentError, PlatformError, UncertainError
-from schemas.operations import ApplyOutcome, EnrollContacts, UnenrollContacts
+from schemas.operations import DETAIL_CONTACT_AUTOMATION_IDS, ApplyOutcome, EnrollContacts, UnenrollContacts
 from schemas.records import Reversibility
 
 AUTOMATION_ACTIVE = 1

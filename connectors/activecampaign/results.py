@@ -13,9 +13,6 @@ from connectors.base import PlatformError
 from schemas.operations import ApplyOutcome
 from schemas.records import Reversibility
 
-DETAIL_MESSAGE_IDS = "message_ids"  # = rollback.spec.DETAIL_MESSAGE_IDS
-DETAIL_CONTACT_AUTOMATION_IDS = "contact_automation_ids"  # = rollback.spec.DETAIL_CONTACT_AUTOMATION_IDS
-
 SENT_EMAILS_STAY = "emails already sent cannot be recalled"
 
 

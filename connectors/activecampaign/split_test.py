@@ -19,9 +19,9 @@ from connectors.activecampaign import parsing
 from connectors.activecampaign import paths as p
 from connectors.activecampaign.client import ACClient
 from connectors.activecampaign.reads import EDITABLE_STATUSES, STATUS_NAMES, Reader
-from connectors.activecampaign.results import DETAIL_MESSAGE_IDS, OpResult, reversibility
+from connectors.activecampaign.results import OpResult, reversibility
 from connectors.base import NotFoundError, PermanentError, PlatformError, UncertainError
-from schemas.operations import ApplyOutcome, CreateSubjectLineTestOp, DeleteSubjectLineTestOp
+from schemas.operations import DETAIL_MESSAGE_IDS, ApplyOutcome, CreateSubjectLineTestOp, DeleteSubjectLineTestOp
 from schemas.records import Reversibility
 
 MAX_VERSIONS = 5  # AC's split tests take at most five versions

@@ -8,7 +8,7 @@
   a new run (the platform does not de-duplicate); unenrolling deletes active runs (sent mail stays sent).
 
 Details reported: `message_ids` + `split_test_tags` (created split tests), `deleted_message_ids`,
-`run_ids` ({contact_id: run_id}), `removed_run_ids`.
+`run_ids` ({contact_id: run_id}) and `contact_automation_ids` (the run ids), `removed_run_ids`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from connectors.base import NotFoundError, PermanentError
 from connectors.sandbox.platform import ApplyContext, OpHandler
 from schemas.operations import (
+    DETAIL_CONTACT_AUTOMATION_IDS,
     CreateSubjectLineTestOp,
     DeleteSubjectLineTestOp,
     EnrollContacts,
@@ -152,6 +153,7 @@ def enroll_contacts(ctx: ApplyContext, op: EnrollContacts) -> None:
                                                     "added_at": ctx.now.isoformat()})
         runs[contact_id] = run_id
     ctx.report("run_ids", runs)
+    ctx.report(DETAIL_CONTACT_AUTOMATION_IDS, list(runs.values()))
 
 
 @_handles("unenroll_contacts")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 
-from rollback.spec import DETAIL_CONTACT_AUTOMATION_IDS, DETAIL_MESSAGE_IDS
 from rollback.specs._base import BaseSpec, append_note, detail_ids, missing_reason, require, when
 from schemas.actions import (
     Action,
@@ -22,6 +21,8 @@ from schemas.actions import (
 )
 from schemas.facts import ChangeFacts
 from schemas.operations import (
+    DETAIL_CONTACT_AUTOMATION_IDS,
+    DETAIL_MESSAGE_IDS,
     ApplyResult,
     CreateSubjectLineTestOp,
     DeleteSubjectLineTestOp,

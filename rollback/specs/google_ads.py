@@ -6,7 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from rollback.spec import DETAIL_RESOURCE_NAMES
 from rollback.specs._base import (
     BaseSpec,
     SpecError,
@@ -29,6 +28,7 @@ from schemas.actions import (
 )
 from schemas.facts import ChangeFacts, negative_keyword_notation
 from schemas.operations import (
+    DETAIL_RESOURCE_NAMES,
     AddNegativeKeywordsOp,
     ApplyResult,
     Operation,

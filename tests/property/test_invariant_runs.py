@@ -43,6 +43,7 @@ def test_invariants_hold_over_random_sequences(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_invariants_hold_over_ten_thousand_sequences(tmp_path: Path) -> None:
     seeds = range(1000, 1000 + 10_000 // BATCH)
     with ProcessPoolExecutor(max_workers=2) as pool:
