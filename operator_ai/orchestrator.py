@@ -292,8 +292,9 @@ def otherwise(verdict: Verdict) -> str:
 def _line(row: ActionRecord) -> dict[str, Any]:
     verdict = row.verdict
     if row.status == ActionStatus.DRY_RUN and verdict is not None:
-        dry = ", ".join(r.message for r in verdict.rules if r.rule_id in DRY_RUN_RULES and r.outcome == Outcome.BLOCK)
-        detail = f"dry run ({dry or 'requested'}); otherwise: {otherwise(verdict)}"
+        why = {"autonomy": "advisory mode", "rollout_phase": "sandbox phase"}
+        dry = ", ".join(why.get(r.rule_id, r.rule_id) for r in verdict.blocking if r.rule_id in DRY_RUN_RULES)
+        detail = f"dry run ({dry or 'requested'}); otherwise {otherwise(verdict)}"
         return {**_line(row.model_copy(update={"status": ActionStatus.PLANNED})), "status": row.status.value,
                 "detail": detail}
     return {

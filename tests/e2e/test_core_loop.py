@@ -278,6 +278,18 @@ def test_a_dry_run_executes_nothing_and_a_later_real_run_still_executes(env: Env
     assert env.campaign("111")["status"] == "PAUSED"
 
 
+def test_dry_run_rows_say_why_and_what_would_otherwise_happen(env: Env) -> None:
+    summary = env.run()
+    advisory = [line for line in summary.actions if line["status"] == "DRY_RUN"]
+    assert advisory and all(line["organization_id"] == "org-initech" for line in advisory)
+    assert all(line["detail"] == "dry run (advisory mode); otherwise would execute" for line in advisory)
+    for line in advisory:
+        [record] = env.log.latest([line["action_id"]]).values()
+        assert record.result == {"dry_run": True, "otherwise": "would execute"}  # sandbox: no platform validation
+    requested = [line for line in env.run(dry_run=True).actions if line["status"] == "DRY_RUN"]
+    assert requested == []  # the advisory ones are decided for good; nothing else is left to dry-run
+
+
 def test_a_dry_run_after_a_real_run_leaves_every_decided_action_as_it_was(env: Env) -> None:
     env.run()
     latest = {r.action_id: r.status for r in env.log.query(limit=10_000)}
