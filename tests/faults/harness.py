@@ -293,6 +293,15 @@ class Env:
         self.services.close()
 
 
+def samples_dir(root: Path, opportunities: Sequence[dict[str, Any]]) -> Path:
+    """The bundled orgs and sandbox fixture with these opportunities instead of the bundled ones."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("orgs.yaml", "sandbox.json"):
+        (root / name).write_text((SAMPLES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "opportunities.jsonl").write_text("".join(json.dumps(o) + "\n" for o in opportunities), encoding="utf-8")
+    return root
+
+
 def build_env(home: Path, clock: Clock, ledger: Ledger | None = None, *, fault: Fault | None = None,
               live: bool = False, samples: Path | None = None, **settings: Any) -> Env:
     """Build the embedded default on `home` (seeding the samples on first use) with `fault` armed."""

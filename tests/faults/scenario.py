@@ -96,8 +96,8 @@ class Scenario:
         ledger = self.ledger
         assert ledger is not None
         executed = self.executed(env)
-        landed, sent = ledger.landed(), ledger.sent()
-        assert [k for k, n in sent.items() if n > 1] == [], "an action was sent to a platform twice"
+        landed = ledger.landed()
+        # Sent again is allowed only after a definite "nothing landed" (5xx, 429): landing twice never is.
         assert [k for k, n in landed.items() if n > 1] == [], "an action landed twice"
         assert ledger.unlogged == [], "a change landed before its write-ahead row (with rollback plan) was durable"
         assert ledger.during_stop == []

@@ -47,9 +47,12 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, set
 
 
 def _expect_all(step: str, kind: str) -> bool:
-    """Whether every action still executes in the end: only a failure that may have reached the
-    platform (or left a write-ahead row behind) turns an action into FAILED for good."""
-    return not (step == "apply_before" or (step == "log_write_ahead" and kind == "timeout"))
+    """Whether every action still executes in the end. A definite "nothing landed" (5xx, 429) is retried
+    by a later run; only a failure that may have reached the platform (timeout, reset, a death after the
+    write-ahead row) is settled by reading — as FAILED, since nothing landed — and not sent again."""
+    if step == "apply_before":
+        return kind in ("retryable", "rate_limited")
+    return not (step == "log_write_ahead" and kind == "timeout")
 
 
 def _check(sc: Scenario, executed_expected: set[str], expect_all: bool) -> None:
