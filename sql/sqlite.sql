@@ -115,6 +115,10 @@ CREATE TABLE IF NOT EXISTS opportunities (
   load_order      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS opportunities_pull ON opportunities (status, organization_id);
+-- A run pulls one organization's rows (and the rows naming none), and re-reads / marks one opportunity
+-- per action: without these, each of those is a scan of the whole table.
+CREATE INDEX IF NOT EXISTS opportunities_org ON opportunities (organization_id, load_order);
+CREATE INDEX IF NOT EXISTS opportunities_id ON opportunities (opportunity_id);
 
 -- ----------------------------------------------------------------------------- content artifacts
 CREATE TABLE IF NOT EXISTS artifacts (
