@@ -113,9 +113,11 @@ class Orchestrator:
                          executed_last_24h=self.s.state.count_executions(org, now - timedelta(hours=24)))
         planned = [self.s.planner.plan(raw, policy, now) for raw in self.s.opportunities.pull_approved(org, now)]
         planned = [p for p in planned if p.kind != "skip"]
-        claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
+        with self.s.batch():
+            claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
         previous = self.s.log.latest([p.action_id for p in claimed])
-        claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
+        with self.s.batch():
+            claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
         rows: list[ActionRecord] = []
         finished: dict[str, bool] = {}
 
@@ -155,10 +157,11 @@ class Orchestrator:
                                **extra), done)
             if pending is not None:
                 self.s.state.put_pending(pending)
-        self.s.log.append(rows)  # one write for every decision of this org run
-        # Decided actions are released before any platform call: if this run dies below, only the actions
-        # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
-        self._finish(org, run_id, finished, rows, dry_run)
+        with self.s.batch():  # one write for every decision of this org run, and their claims
+            self.s.log.append(rows)
+            # Decided actions are released before any platform call: if this run dies below, only the actions
+            # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
+            self._finish(org, run_id, finished, rows, dry_run)
         executed = self._execute(to_execute, frame, run_id, previous)
         return lines + [_line(r) for r in [*rows, *(e.record for e in executed)]]
 
@@ -233,23 +236,25 @@ class Orchestrator:
         outcomes: list[Executed] = []
         for plans in groups.values():
             results = execute_account(ctx, plans, previous, executed_by="operator")
-            self.s.log.append([r.record for r in results])
-            self._finish(frame.policy.organization_id, run_id, {r.record.action_id: r.done for r in results},
-                         [r.record for r in results], dry_run=False)  # each account as soon as it is done
+            with self.s.batch():  # the results and their bookkeeping, each account as soon as it is done
+                self.s.log.append([r.record for r in results])
+                self._finish(frame.policy.organization_id, run_id, {r.record.action_id: r.done for r in results},
+                             [r.record for r in results], dry_run=False)
             outcomes.extend(results)
         return outcomes
 
     def _finish(self, org: str, run_id: str, finished: dict[str, bool], rows: list[ActionRecord],
                 dry_run: bool) -> None:
-        for row in rows:
-            if row.status == ActionStatus.EXECUTED:
-                self.s.state.record_execution(org, row.action_id, row.executed_at or row.event_time)
-                if row.opportunity_id:
-                    self.s.opportunities.mark(row.opportunity_id, "actioned")
-        if dry_run:
-            return
-        for action_id, done in finished.items():
-            self.s.state.release(action_id, run_id, done=done)
+        with self.s.batch():  # counters, marks and claims of a group of actions: one commit
+            for row in rows:
+                if row.status == ActionStatus.EXECUTED:
+                    self.s.state.record_execution(org, row.action_id, row.executed_at or row.event_time)
+                    if row.opportunity_id:
+                        self.s.opportunities.mark(row.opportunity_id, "actioned")
+            if dry_run:
+                return
+            for action_id, done in finished.items():
+                self.s.state.release(action_id, run_id, done=done)
 
     def _settle_in_flight(self, org: str, run_id: str) -> list[dict[str, Any]]:
         open_records = self.s.log.query(organization_id=org,

@@ -8,6 +8,7 @@ clients. Heavy client libraries are imported only inside the branch that needs t
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,10 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     extras: dict[str, Any] = field(default_factory=dict)  # adapter handles for tools (sandbox world, llm helpers)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # Groups several state/log writes into one transaction where the backend can (SQLite: one commit and
+    # one fsync instead of one per call); elsewhere each call stays its own write. Never hold it across a
+    # platform call.
+    batch: Callable[[], AbstractContextManager[Any]] = nullcontext
 
     @property
     def mode(self) -> str:
@@ -102,7 +107,8 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
         connectors.update(_live_platforms(store))
     services = Services(settings=settings, log=store, state=store, opportunities=store, artifacts=store,
                         connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
-                        extras={"world": world, "store": store, "subject_writer": subject_writer})
+                        extras={"world": world, "store": store, "subject_writer": subject_writer},
+                        batch=store.db.write)
     services.closers.append(store.close)
     return services
 
