@@ -1,6 +1,7 @@
 """The sandbox platforms as remote services: the Google Ads and ActiveCampaign sandboxes run in a process
 of their own over their own SQLite file, and the Operator reaches them through a connector that sends
-each call there (pickled), as the real clients send requests to Google and ActiveCampaign.
+each call there over a local socket (pickled), as the real clients send requests to Google and
+ActiveCampaign. The platform process answers each connection on its own thread.
 
 Without this, the simulated platforms would spend the benchmark's CPU and hold its database lock — work
 the real platforms do on their own servers.
@@ -9,28 +10,14 @@ the real platforms do on their own servers.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
 from bench.probes import NOW
-
-_platforms: dict[str, Any] = {}
-
-
-def _start(path: str) -> None:
-    """In the platform process: open the platforms' file and build the sandbox connectors."""
-    from connectors.local import LocalStore
-    from connectors.sandbox import SandboxWorld
-
-    world = SandboxWorld(LocalStore.open(path), clock=lambda: NOW)
-    _platforms.update({"google_ads": world.google_ads(), "activecampaign": world.activecampaign()})
-
-
-def _serve(platform: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return getattr(_platforms[platform], method)(*args, **kwargs)
 
 
 def seed(path: Path, fixture: Path) -> None:
@@ -45,31 +32,72 @@ def seed(path: Path, fixture: Path) -> None:
         store.close()
 
 
+def _answer(platforms: dict[str, Any], conn: Connection) -> None:
+    """One client connection: (platform, method, args, kwargs) in, ("ok", value) or ("error", exception) out."""
+    with conn:
+        while True:
+            try:
+                platform, method, args, kwargs = conn.recv()
+            except EOFError:
+                return
+            try:
+                conn.send(("ok", getattr(platforms[platform], method)(*args, **kwargs)))
+            except Exception as error:  # the platform's answer, raised again on the caller's side
+                conn.send(("error", error))
+
+
+def _serve(address: str, path: str, ready: Any) -> None:
+    """The platform process: the sandbox connectors over their file, one thread per connection."""
+    from connectors.local import LocalStore
+    from connectors.sandbox import SandboxWorld
+
+    world = SandboxWorld(LocalStore.open(path), clock=lambda: NOW)
+    platforms = {"google_ads": world.google_ads(), "activecampaign": world.activecampaign()}
+    with Listener(address, family="AF_UNIX") as listener:
+        ready.set()
+        while True:
+            conn = listener.accept()
+            threading.Thread(target=_answer, args=(platforms, conn), daemon=True).start()
+
+
 class PlatformServer:
-    """The platform process (one, like one remote endpoint per platform family)."""
+    """Starts the platform process and hands out connectors to it."""
 
     def __init__(self, path: Path) -> None:
-        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=_start, initargs=(str(path),))
-        self.pool.submit(len, ()).result()  # started and connected before the run is timed
+        self.address = str(path.with_suffix(".sock"))
+        context = multiprocessing.get_context("fork")  # nothing holds the file open yet: safe to fork
+        ready = context.Event()
+        self.process = context.Process(target=_serve, args=(self.address, str(path), ready), daemon=True)
+        self.process.start()
+        if not ready.wait(60):
+            raise RuntimeError("the platform process did not start")
 
     def connector(self, platform: Any) -> Remote:
-        return Remote(self.pool, platform)
+        return Remote(self.address, platform)
 
     def close(self) -> None:
-        self.pool.shutdown()
+        self.process.terminate()
+        self.process.join(10)
 
 
 class Remote:
-    """A `PlatformConnector` whose platform lives in the platform process."""
+    """A `PlatformConnector` whose platform lives in the platform process (one connection per thread)."""
 
     mode = "SANDBOX"
 
-    def __init__(self, pool: ProcessPoolExecutor, platform: Any) -> None:
-        self.pool, self.platform = pool, platform
+    def __init__(self, address: str, platform: Any) -> None:
+        self.address, self.platform = address, platform
+        self._local = threading.local()
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self.pool.submit(_serve, self.platform.value, method, args, kwargs).result()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = Client(self.address, family="AF_UNIX")
+        conn.send((self.platform.value, method, args, kwargs))
+        status, value = conn.recv()
+        if status == "error":
+            raise value
+        return value
 
     def check_connection(self, account_id: str) -> None:
         self._call("check_connection", account_id)

@@ -94,7 +94,6 @@ class Ledger:
     landings: Counter[tuple[str, str]] = field(default_factory=Counter)  # (phase, key) -> batches that changed state
     unlogged: list[str] = field(default_factory=list)  # landed without a durable write-ahead row + rollback plan
     during_stop: list[str] = field(default_factory=list)  # sent while an emergency stop was on
-    validations: int = 0
     landed_at: list[tuple[str, str, datetime]] = field(default_factory=list)  # (org, key, when), forward only
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -209,7 +208,6 @@ class Chaos:
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         if validate_only:
             self._fire("validate")
-            self.ledger.validations += len(batches)
             return self.inner.apply(account_id, batches, validate_only=True)  # type: ignore[no-any-return]
         self._fire("apply_before")
         results = [self.ledger.forward(self.inner, account_id, batch) for batch in batches]
