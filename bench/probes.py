@@ -41,7 +41,7 @@ class Slow:
 
 
 class CountingLog:
-    """The actions log, counting write calls (each one transaction) and rows."""
+    """The actions log, counting writes (each one transaction) and rows."""
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.writes, self.rows = inner, 0, 0
@@ -51,7 +51,8 @@ class CountingLog:
         return getattr(self.inner, name)
 
     def append(self, records: Sequence[Any]) -> None:
-        with self._lock:
-            self.writes += 1
-            self.rows += len(records)
+        if records:  # an empty append writes nothing
+            with self._lock:
+                self.writes += 1
+                self.rows += len(records)
         self.inner.append(records)
