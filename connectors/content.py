@@ -5,7 +5,9 @@ need no special case: a snapshot reads the page's refresh flag and live artifact
 StoreArtifact / ArchiveArtifact / SetRefreshFlag. A StoreArtifact with an empty body is written by the
 `ContentWriter` (template or Claude) at apply time, once: the store is idempotent on `artifact_id`, and an
 artifact that already exists is never regenerated, so a retried action cannot produce a second, different
-brief. A batch is applied all-or-nothing: if a later operation fails, the earlier ones are undone.
+brief. A batch is applied all-or-nothing: if a later operation fails, the earlier ones are undone. A
+store write that fails is settled by reading it back: landed (go on), not landed (fail and undo), or
+unreadable — then the batch is UNCERTAIN and left as it is, for the next run's settlement to read.
 """
 
 from __future__ import annotations
@@ -155,12 +157,18 @@ class ContentPlatform:
             if existing is None or existing.organization_id != organization_id:
                 raise NotFoundError(f"artifact {op.artifact_id} not found")
             if existing.archived_at is None:
-                self.store.archive_artifact(op.artifact_id, now)
+                try:
+                    self.store.archive_artifact(op.artifact_id, now)
+                except StoreError as error:
+                    self._settle(error, lambda: self._archived(op.artifact_id))
             details.setdefault("archived", []).append(op.artifact_id)
             return _Undo()
         assert isinstance(op, SetRefreshFlag)
         before = self.store.get_refresh_flag(organization_id, op.url)
-        self.store.set_refresh_flag(organization_id, op.url, op.flagged, op.reason, now)
+        try:
+            self.store.set_refresh_flag(organization_id, op.url, op.flagged, op.reason, now)
+        except StoreError as error:
+            self._settle(error, lambda: self.store.get_refresh_flag(organization_id, op.url) == (op.flagged, op.reason))
         details["refresh_flag"] = {"url": op.url, "flagged": op.flagged, "before": before[0]}
         return _Undo(flag=(op.url, before[0], before[1]))
 
@@ -183,21 +191,30 @@ class ContentPlatform:
                             title=title, body=body, data=data, created_at=now)
         try:
             self.store.put_artifact(artifact)
-        except StoreError:
-            if self._landed(op.artifact_id) is not True:
-                raise
+        except StoreError as error:
+            self._settle(error, lambda: self.store.get_artifact(op.artifact_id) is not None)
         details["artifact_ids"].append(op.artifact_id)
         details["writer"] = data.get("writer")
         return _Undo(archive_id=op.artifact_id)
 
-    def _landed(self, artifact_id: str) -> bool | None:
-        """Settle an ambiguous write by reading (None: cannot tell)."""
+    def _archived(self, artifact_id: str) -> bool:
+        artifact = self.store.get_artifact(artifact_id)
+        return artifact is not None and artifact.archived_at is not None
+
+    @staticmethod
+    def _settle(error: StoreError, landed: Callable[[], bool]) -> None:
+        """A write failed: read whether it landed. Returns if it did; re-raises `error` if it did not;
+        raises `UncertainError` if the read fails too (the next run settles it)."""
         try:
-            return self.store.get_artifact(artifact_id) is not None
-        except StoreError:
-            return None
+            if landed():
+                return
+        except StoreError as read_error:
+            raise UncertainError(f"{error}; reading back whether it landed failed too: {read_error}") from error
+        raise error
 
     def _failed(self, batch: OpBatch, done: list[_Undo], error: Exception) -> ApplyResult:
+        if isinstance(error, UncertainError):  # this operation may have landed: leave everything to settlement
+            return ApplyResult(key=batch.key, outcome=ApplyOutcome.UNCERTAIN, error=error.info())
         info = error.info() if isinstance(error, PlatformError) else ErrorInfo(
             kind=ErrorKind.RETRYABLE if isinstance(error, StoreError) else ErrorKind.PERMANENT, message=str(error))
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from guardrails.limits import Limits
 from guardrails.rules._common import jsonable
-from schemas.common import ActionStatus
+from schemas.common import IN_FLIGHT, ActionStatus
 from schemas.facts import PastAction
 from schemas.policy import KillSwitchState
 from schemas.verdict import CheckResult
@@ -23,6 +23,7 @@ CHECK_IDS: tuple[str, ...] = (
     "opportunity_current",
     "platform_connected",
     "no_similar_failure",
+    "no_unsettled_change",
     "plan_fresh",
 )
 
@@ -94,6 +95,19 @@ def check_no_similar_failure(
             observed,
         )
     return _check("no_similar_failure", True, f"no similar failure in the last {hours} h", observed)
+
+
+def check_no_unsettled_change(history: Iterable[PastAction], entity_key: str, action_id: str) -> CheckResult:
+    """No other change to the entity is still in flight (EXECUTING, UNCERTAIN): its outcome is settled by
+    reading the entity, and a second change on top would make that reading meaningless."""
+    others = sorted({p.action_id for p in history
+                     if p.entity_key == entity_key and p.status in IN_FLIGHT and p.action_id != action_id})
+    if others:
+        return _check("no_unsettled_change", False,
+                      f"{entity_key} has a change whose outcome is not settled yet ({others[0]}): "
+                      "it is settled by reading first", {"entity_key": entity_key, "in_flight": others})
+    return _check("no_unsettled_change", True, "no other change to this entity is waiting to be settled",
+                  {"entity_key": entity_key})
 
 
 def check_plan_fresh(planned: Mapping[str, Any], current: Mapping[str, Any]) -> CheckResult:

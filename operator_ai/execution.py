@@ -16,6 +16,7 @@ from connectors.base import ActionsLog, OpportunitySource, PlatformConnector, Pl
 from guardrails.checks import (
     check_kill_switch,
     check_no_similar_failure,
+    check_no_unsettled_change,
     check_opportunity_current,
     check_plan_fresh,
     check_platform_connected,
@@ -38,7 +39,6 @@ TRANSIENT_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, Error
 # A failed check with one of these ids may pass later: the action is released for a later run.
 DEFERRABLE_CHECKS = frozenset({"kill_switch", "platform_connected", "plan_fresh", "no_similar_failure",
                                "no_unsettled_change"})
-IN_FLIGHT = frozenset({"EXECUTING", "UNCERTAIN"})
 
 
 @dataclass
@@ -85,22 +85,9 @@ def _pre_checks(ctx: ExecutionContext, built: BuiltPlan, fresh: Snapshot | Platf
         check_opportunity_current(status, expires_at, now),
         check_platform_connected(_connection_error(ctx, action.platform, action.account_id())),
         check_no_similar_failure(ctx.history, entity_key, action.type, now, ctx.limits),
-        _unsettled_check(ctx, built, entity_key),
+        check_no_unsettled_change(ctx.history, entity_key, plan.action_id),
         _fresh_check(built, fresh),
     ]
-
-
-def _unsettled_check(ctx: ExecutionContext, built: BuiltPlan, entity_key: str) -> CheckResult:
-    """No other change to the entity may still be in flight (EXECUTING, UNCERTAIN): its outcome is settled
-    by reading the entity, and a second change on top would make that reading meaningless."""
-    others = sorted({p.action_id for p in ctx.history
-                     if p.entity_key == entity_key and p.status in IN_FLIGHT and p.action_id != built.plan.action_id})
-    if others:
-        return CheckResult(check_id="no_unsettled_change", passed=False,
-                           message=f"{entity_key} has a change whose outcome is not settled yet ({others[0]}): "
-                                   "it is settled by reading first", observed={"in_flight": others})
-    return CheckResult(check_id="no_unsettled_change", passed=True,
-                       message="no other change to this entity is waiting to be settled")
 
 
 def _fresh_check(built: BuiltPlan, fresh: Snapshot | PlatformError | None) -> CheckResult:

@@ -11,14 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from operator_ai.planner import PlannedOpportunity
-from schemas.common import ActionStatus, Platform
+from schemas.common import IN_FLIGHT, ActionStatus, Platform
 from schemas.facts import ChangeFacts, PastAction
 from schemas.records import ActionRecord, Plan
 
 EXECUTED_STATUSES = frozenset({ActionStatus.EXECUTED, ActionStatus.ROLLING_BACK, ActionStatus.ROLLED_BACK,
                                ActionStatus.ROLLBACK_FAILED, ActionStatus.MEASURED})
-# Sent, outcome not known yet: the change may be on the platform, so the limits count it (fail closed).
-IN_FLIGHT_STATUSES = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
 
 
 def _jsonable(value: Any) -> Any:
@@ -121,7 +119,7 @@ def past_action(record: ActionRecord) -> PastAction:
         return Decimal(str(value)) if value is not None else None
 
     executed = (record.executed_at is not None or record.status in EXECUTED_STATUSES
-                or record.status in IN_FLIGHT_STATUSES)
+                or record.status in IN_FLIGHT)
     return PastAction(
         action_id=record.action_id,
         action_type=record.action_type,

@@ -24,7 +24,7 @@ from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
 from operator_ai.settlement import settle
 from operator_ai.wiring import Services
-from schemas.common import ActionStatus, Outcome, stable_hash
+from schemas.common import IN_FLIGHT, ActionStatus, Outcome, stable_hash
 from schemas.operations import ErrorKind
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord, RunSummary
@@ -37,8 +37,6 @@ DEFERRABLE_RULES = frozenset({"kill_switch", "hourly_rate", "daily_rate", "stale
 # A planning read that failed this way says nothing about the action: it is judged again next run.
 TRANSIENT_READ_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, ErrorKind.QUOTA, ErrorKind.UNCERTAIN,
                                    ErrorKind.AUTH})
-# The outcome of these is (or may be) on the platform already: settled by reading, never re-planned.
-IN_FLIGHT = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
 
 
 def new_run_id(now: datetime) -> str:

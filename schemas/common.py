@@ -83,6 +83,10 @@ class ActionStatus(StrEnum):
     MEASURED = "MEASURED"
 
 
+# A change sent (or about to be) whose outcome is not known yet: settled by reading the entity.
+IN_FLIGHT: frozenset[ActionStatus] = frozenset({ActionStatus.EXECUTING, ActionStatus.UNCERTAIN})
+
+
 class Outcome(StrEnum):
     """A rule's decision. Ordered: the verdict is the strictest outcome of all rules."""
 

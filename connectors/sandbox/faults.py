@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -96,6 +97,7 @@ class FaultPlan:
         self.rules: tuple[FaultRule, ...] = ()
         self._left: list[int | None] = []
         self._lock = threading.Lock()
+        self._quiet = threading.local()  # per thread: inside `suspended()`
         self.fired: list[Fired] = []
         for rule in rules:
             self.add(rule)
@@ -121,9 +123,22 @@ class FaultPlan:
         text = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
         return cls.from_json(text) if text else cls()
 
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Nothing fires (and no count is consumed) for calls this thread makes inside the block: for an
+        observer's read of the true platform state while the faults stay armed for everyone else."""
+        depth = getattr(self._quiet, "depth", 0)
+        self._quiet.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._quiet.depth = depth
+
     def take(self, phase: Phase, *, platform: str, account_id: str, ops: Collection[str] = (),
              keys: Collection[str] = (), validate_only: bool = False) -> FaultRule | None:
         """The first matching rule with fires left (consuming one), or None."""
+        if getattr(self._quiet, "depth", 0):
+            return None
         with self._lock:
             for index, rule in enumerate(self.rules):
                 left = self._left[index]

@@ -267,7 +267,8 @@ def executed_transitions(rows: Iterable[ActionRecord]) -> dict[str, int]:
 
 def observed_now(env: Env, record: ActionRecord) -> dict[str, Any]:
     """The slice of live platform state the recorded action changes, read now through the connector
-    (the same JSON form the log stores, so it compares equal to a rollback plan's states)."""
+    (the same JSON form the log stores, so it compares equal to a rollback plan's states). An observer's
+    read: the faults armed for the code under test do not fire on it."""
     from rollback.registry import spec_for
     from schemas.actions import parse_action
     from schemas.common import canonical_json
@@ -275,7 +276,8 @@ def observed_now(env: Env, record: ActionRecord) -> dict[str, Any]:
     action = parse_action(record.payload["action"])
     spec = spec_for(action)
     request = spec.snapshot_request(action, record.action_id, 1, record.organization_id)
-    snapshot = env.services.connectors[spec.platform].snapshot(request.account_id, [request], env.clock())
+    with env.faults.suspended():
+        snapshot = env.services.connectors[spec.platform].snapshot(request.account_id, [request], env.clock())
     loaded: dict[str, Any] = json.loads(canonical_json(spec.observed_state(action, snapshot[record.action_id])))
     return loaded
 

@@ -13,16 +13,21 @@ class MemoryArtifactStore:
         self.artifacts: dict[str, Artifact] = {}
         self.flags: dict[tuple[str, str], tuple[bool, str | None]] = {}
         self.fail_next: dict[str, int] = {}  # method name -> how many upcoming calls raise StoreError
-        self.land_before_failing = False  # put_artifact writes, then raises (an ambiguous failure)
+        self.lands_before_failing: set[str] = set()  # these writes land, then raise (ambiguous failures)
+        self.down_after_failure = False  # a failing call takes the store down: every later call fails
+        self._down = False
         self.puts = 0
 
     def _maybe_fail(self, name: str) -> None:
+        if self._down:
+            raise StoreError(f"{name}: store down")
         if self.fail_next.get(name, 0) > 0:
             self.fail_next[name] -= 1
+            self._down = self.down_after_failure
             raise StoreError(f"{name}: store unavailable")
 
     def put_artifact(self, artifact: Artifact) -> None:
-        if self.land_before_failing:
+        if "put_artifact" in self.lands_before_failing:
             self.artifacts.setdefault(artifact.artifact_id, artifact)
         self._maybe_fail("put_artifact")
         self.puts += 1
@@ -39,17 +44,22 @@ class MemoryArtifactStore:
                 and (key is None or a.key == key) and (include_archived or a.archived_at is None)]
 
     def archive_artifact(self, artifact_id: str, at: datetime) -> bool:
-        self._maybe_fail("archive_artifact")
+        if "archive_artifact" not in self.lands_before_failing:
+            self._maybe_fail("archive_artifact")
         artifact = self.artifacts.get(artifact_id)
         if artifact is None or artifact.archived_at is not None:
             return False
         self.artifacts[artifact_id] = replace(artifact, archived_at=at)
+        self._maybe_fail("archive_artifact")
         return True
 
     def set_refresh_flag(self, organization_id: str, url: str, flagged: bool, reason: str | None,
                          at: datetime) -> None:
-        self._maybe_fail("set_refresh_flag")
+        if "set_refresh_flag" not in self.lands_before_failing:
+            self._maybe_fail("set_refresh_flag")
         self.flags[(organization_id, url)] = (flagged, reason)
+        self._maybe_fail("set_refresh_flag")
 
     def get_refresh_flag(self, organization_id: str, url: str) -> tuple[bool, str | None]:
+        self._maybe_fail("get_refresh_flag")
         return self.flags.get((organization_id, url), (False, None))

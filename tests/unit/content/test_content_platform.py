@@ -227,7 +227,7 @@ def test_a_failed_undo_makes_the_batch_uncertain(platform: ContentPlatform, stor
 
 
 def test_an_ambiguous_write_is_settled_by_reading(platform: ContentPlatform, store: MemoryArtifactStore) -> None:
-    store.land_before_failing = True
+    store.lands_before_failing.add("put_artifact")
     store.fail_next["put_artifact"] = 1
     [result] = platform.apply("content", [batch(store_op())])
     assert result.outcome == ApplyOutcome.APPLIED and "art-1" in store.artifacts
@@ -238,6 +238,40 @@ def test_a_write_that_did_not_land_fails_retryably(platform: ContentPlatform, st
     [result] = platform.apply("content", [batch(store_op())])
     assert result.outcome == ApplyOutcome.FAILED and result.error is not None
     assert result.error.kind == ErrorKind.RETRYABLE and store.artifacts == {}
+
+
+def test_a_flag_write_that_landed_before_failing_counts_as_applied(platform: ContentPlatform,
+                                                                    store: MemoryArtifactStore) -> None:
+    store.lands_before_failing.add("set_refresh_flag")
+    store.fail_next["set_refresh_flag"] = 1
+    [result] = platform.apply("content", [batch(store_op(), SetRefreshFlag(url=URL, flagged=True, reason="old"))])
+    assert result.outcome == ApplyOutcome.APPLIED, result.error
+    assert store.get_refresh_flag(ORG, URL) == (True, "old") and store.artifacts["art-1"].archived_at is None
+
+
+def test_an_archive_that_landed_before_failing_counts_as_applied(platform: ContentPlatform,
+                                                                 store: MemoryArtifactStore) -> None:
+    platform.apply("content", [batch(store_op())])
+    store.lands_before_failing.add("archive_artifact")
+    store.fail_next["archive_artifact"] = 1
+    [result] = platform.apply("content", [batch(ArchiveArtifact(artifact_id="art-1"), key="act-2")])
+    assert result.outcome == ApplyOutcome.APPLIED, result.error
+    assert store.artifacts["art-1"].archived_at == NOW
+
+
+@pytest.mark.parametrize("write", ["put_artifact", "set_refresh_flag"])
+def test_a_failed_write_that_cannot_be_read_back_is_uncertain_and_left_for_settlement(
+        platform: ContentPlatform, store: MemoryArtifactStore, write: str) -> None:
+    """The store goes down in the middle of a write: it may have landed, so the batch is UNCERTAIN (never
+    FAILED, which would let a retry act on a guess) and nothing is undone: the next run settles it."""
+    store.lands_before_failing.add(write)
+    store.fail_next[write] = 1
+    store.down_after_failure = True
+    ops = [store_op()] if write == "put_artifact" else [store_op(), SetRefreshFlag(url=URL, flagged=True)]
+    [result] = platform.apply("content", [batch(*ops)])
+    assert result.outcome == ApplyOutcome.UNCERTAIN and result.error is not None
+    assert result.error.kind == ErrorKind.UNCERTAIN and "reading back" in result.error.message
+    assert store.artifacts["art-1"].archived_at is None  # not undone
 
 
 def test_writer_refusal_is_a_permanent_failure(platform: ContentPlatform, store: MemoryArtifactStore) -> None:

@@ -11,6 +11,7 @@ from guardrails.checks import (
     CHECK_IDS,
     check_kill_switch,
     check_no_similar_failure,
+    check_no_unsettled_change,
     check_opportunity_current,
     check_plan_fresh,
     check_platform_connected,
@@ -26,7 +27,8 @@ KEY = f.CAMPAIGN_KEY
 
 
 def test_check_ids() -> None:
-    assert CHECK_IDS == ("kill_switch", "opportunity_current", "platform_connected", "no_similar_failure", "plan_fresh")
+    assert CHECK_IDS == ("kill_switch", "opportunity_current", "platform_connected", "no_similar_failure",
+                         "no_unsettled_change", "plan_fresh")
 
 
 # --------------------------------------------------------------------------- kill switch
@@ -120,6 +122,27 @@ def test_similar_failure_window_tightens() -> None:
     history = (_failed(30),)
     lim = f.limits(similar_failure_hours=48)
     assert not check_no_similar_failure(history, KEY, "pause_campaign", NOW, lim).passed
+
+
+# --------------------------------------------------------------------------- unsettled changes
+
+
+@pytest.mark.parametrize("status", ["EXECUTING", "UNCERTAIN"])
+def test_a_change_in_flight_on_the_entity_holds_back_another(status: str) -> None:
+    history = (_failed(1, status=status, action_id="act-earlier"),)
+    result = check_no_unsettled_change(history, KEY, "act-new")
+    assert not result.passed and result.check_id == "no_unsettled_change"
+    assert result.observed == {"entity_key": KEY, "in_flight": ["act-earlier"]} and "act-earlier" in result.message
+
+
+@pytest.mark.parametrize("past", [
+    {"status": "EXECUTED"}, {"status": "FAILED"}, {"status": "ROLLED_BACK"},  # settled
+    {"status": "UNCERTAIN", "entity_key": "google_ads:1234567890:campaign:999"},  # another entity
+    {"status": "UNCERTAIN", "action_id": "act-new"},  # the action itself (being settled, then re-checked)
+])
+def test_settled_other_or_own_changes_do_not_hold_back(past: dict[str, Any]) -> None:
+    history = (_failed(1, **{"action_id": "act-earlier", **past}),)
+    assert check_no_unsettled_change(history, KEY, "act-new").passed
 
 
 # --------------------------------------------------------------------------- plan freshness

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,26 @@ def test_validate_only_calls_skip_faults_unless_asked(ads, faults):
     assert real.error.kind == ErrorKind.PERMANENT  # the first rule was waiting for a real call
 
 
+def test_an_observer_reads_through_suspended_faults_without_using_them_up(ads, faults):
+    _plan(faults, phase="snapshot", kind="retryable", count=1)
+    with faults.suspended():
+        assert read_gads(ads, campaign_id="111").campaign is not None
+    assert faults.fired == []
+    seen: list[BaseException] = []
+    other = threading.Thread(target=_read_catching, args=(ads, seen))
+    with faults.suspended():  # only the suspending thread is spared
+        other.start()
+        other.join()
+    assert [type(e) for e in seen] == [RetryableError] and len(faults.fired) == 1
+
+
+def _read_catching(ads, seen: list[BaseException]) -> None:
+    try:
+        read_gads(ads, campaign_id="111")
+    except RetryableError as error:
+        seen.append(error)
+
+
 def test_connection_faults(ads, faults):
     _plan(faults, phase="connect", kind="auth", count=None)
     for _ in range(2):
@@ -113,6 +134,7 @@ def test_plans_load_from_json_and_the_environment():
 
 _CHILD = """
 import sys
+import threading
 from datetime import UTC, datetime
 from connectors.local import LocalStore
 from connectors.sandbox import SandboxWorld
