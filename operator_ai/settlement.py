@@ -18,6 +18,7 @@ from operator_ai.planning import read_snapshots
 from rollback.registry import spec_for
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Platform
+from schemas.operations import ApplyOutcome, ApplyResult
 from schemas.records import ActionRecord
 from schemas.snapshots import Snapshot
 
@@ -52,12 +53,20 @@ def _settle_one(record: ActionRecord, action, snapshot, now: datetime, run_id: s
         return Settled(None, "no action or rollback plan recorded: a person must check the platform")
     if not isinstance(snapshot, Snapshot):
         return Settled(None, f"could not read state to settle: {snapshot}")
-    observed = spec_for(action).observed_state(action, snapshot)
+    spec = spec_for(action)
+    observed = spec.observed_state(action, snapshot)
     settled_by = {"settled_by_read": True, "observed_state": observed, "previous_status": record.status.value}
     if observed == plan.expected_state:
+        # What the lost response would have said (created ids), read back: measurement and rollback need it.
+        recovered = spec.details_from_state(action, snapshot, record.action_id)
+        result = {**(record.result or {}), **settled_by, "outcome": "applied"}
+        if recovered:
+            result["details"] = {**(result.get("details") or {}), **recovered}
+            plan = spec.finalize_rollback_plan(plan, ApplyResult(key=record.action_id, outcome=ApplyOutcome.APPLIED,
+                                                                 details=recovered))
         row = record.next(ActionStatus.EXECUTED, now, run_id, executed_at=record.executed_at or now,
-                          result={**(record.result or {}), **settled_by, "outcome": "applied"},
-                          error_message=None, measurement_checkpoints=checkpoints(now, checkpoint_hours))
+                          result=result, rollback_plan=plan, error_message=None,
+                          measurement_checkpoints=checkpoints(now, checkpoint_hours))
         return Settled(row, "the change is on the platform: settled as EXECUTED")
     if observed == plan.before_state:
         row = record.next(ActionStatus.FAILED, now, run_id, result={**(record.result or {}), **settled_by},

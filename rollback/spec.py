@@ -57,6 +57,11 @@ class ActionSpec(Protocol):
         """Enrich the plan with what the platform returned (e.g. created resource names)."""
         ...
 
+    def details_from_state(self, action: Action, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
+        """What the apply response would have reported (created ids), recovered from the live state for an
+        action whose response was lost and that was settled by reading; {} when nothing was created."""
+        ...
+
     def rollback_refusal(self, action: Action, plan: RollbackPlan, snapshot: Snapshot, now: datetime) -> str | None:
         """A reason the inverse can no longer apply to the current state whatever `--force` says (the
         email campaign has started sending, the old send time has passed), or None. Drift is separate."""

@@ -133,6 +133,7 @@ class EmailCampaignState(FrozenModel):
     message_ids: tuple[str, ...] = ()
     split_percentages: dict[str, int] = Field(default_factory=dict)  # message id -> share (split campaigns)
     test_tags: tuple[str, ...] = ()  # Operator-made split tests attached to this campaign
+    test_message_ids: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # test tag -> its messages
     opens: int = 0
     clicks: int = 0
 

@@ -107,6 +107,9 @@ class Reader:
             message_ids=tuple(link["messageid"] for link in links if link["messageid"]),
             split_percentages=self.percentages(campaign_id) if split else {},
             test_tags=tuple(tags),
+            test_message_ids={tag: tuple(link["messageid"] for link in links
+                                         if link["messageid"] and parsing.tag_of(link["message"].get("name")) == tag)
+                              for tag in tags},
             opens=parsing.as_int(campaign.get("uniqueopens", campaign.get("opens"))),
             clicks=parsing.as_int(campaign.get("uniquelinkclicks", campaign.get("linkclicks"))),
         )

@@ -69,6 +69,7 @@ def _email_campaign(ents: Entities, request: SnapshotRequest, missing: list[str]
         series_id=campaign.get("series_id", "0"), subject=subjects[0]["subject"] if subjects else None,
         message_ids=tuple(campaign["message_ids"]),
         test_tags=tuple(t["tag"] for t in campaign.get("split_tests", [])),
+        test_message_ids={t["tag"]: tuple(t["message_ids"]) for t in campaign.get("split_tests", [])},
         opens=int(campaign.get("opens", 0)), clicks=int(campaign.get("clicks", 0)),
     )
 

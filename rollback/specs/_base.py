@@ -157,5 +157,8 @@ class BaseSpec(ABC, Generic[A]):
     def finalize_rollback_plan(self, plan: RollbackPlan, result: ApplyResult) -> RollbackPlan:
         return plan
 
+    def details_from_state(self, action: Action, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
+        return {}
+
     def rollback_refusal(self, action: Action, plan: RollbackPlan, snapshot: Snapshot, now: datetime) -> str | None:
         return None

@@ -131,6 +131,12 @@ class CreateSubjectLineTestSpec(_EmailCampaignSpec[CreateSubjectLineTest]):
         ids = detail_ids(result, DETAIL_MESSAGE_IDS)
         return append_note(plan, f"Split-test messages created: {', '.join(ids)}.") if ids else plan
 
+    def details_from_state(self, action: Action, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
+        """The messages the split test attached (found by its tag): the experiment is measured on them."""
+        campaign, tag = snapshot.email_campaign, split_test_tag(action_id)
+        ids = list(campaign.test_message_ids.get(tag, ())) if campaign else []
+        return {DETAIL_MESSAGE_IDS: ids, "split_test_tags": [tag]} if ids else {}
+
     def rollback_refusal(self, action: Action, plan: RollbackPlan, snapshot: Snapshot, now: datetime) -> str | None:
         campaign = snapshot.email_campaign
         if campaign is None or campaign.status in UNDOABLE:

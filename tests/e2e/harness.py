@@ -26,7 +26,7 @@ from operator_ai.orchestrator import Orchestrator
 from operator_ai.settings import SAMPLES_DIR, Settings
 from operator_ai.wiring import Services, build_services
 from schemas.common import ActionStatus, Platform
-from schemas.operations import ApplyResult, OpBatch
+from schemas.operations import ApplyOutcome, ApplyResult, OpBatch
 from schemas.policy import KillSwitch
 from schemas.records import ActionRecord, RunSummary
 from schemas.snapshots import Snapshot, SnapshotRequest
@@ -81,6 +81,7 @@ class ApplyCall:
     ops: tuple[tuple[str, ...], ...]
     at: datetime
     validate_only: bool
+    outcomes: dict[str, ApplyOutcome] = field(default_factory=dict)  # per key, once the call has answered
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Spy:
                          self.clock(), validate_only)
         self.applies.append(call)
         results = self.inner.apply(account_id, batches, validate_only=validate_only)
+        call.outcomes.update((r.key, r.outcome) for r in results)
         if self.after_apply is not None:
             self.after_apply(self, call)
         return results
@@ -128,6 +130,12 @@ class Spy:
     def applied_keys(self) -> list[str]:
         """Batch keys sent for real (not validate_only), one entry per time sent."""
         return [key for call in self.applies if not call.validate_only for key in call.keys]
+
+    def landed_keys(self) -> list[str]:
+        """Batch keys whose change reached (or may have reached) the platform: every real call except those
+        answered FAILED, which the platforms guarantee left nothing behind (a transient one is retried)."""
+        return [key for call in self.applies if not call.validate_only for key in call.keys
+                if call.outcomes.get(key) != ApplyOutcome.FAILED]
 
 
 def opportunity(opp_id: str, action: dict[str, Any] | None, *, org: str = ACME, now: datetime = START,
@@ -197,6 +205,9 @@ class Env:
 
     def applied_keys(self) -> list[str]:
         return [key for spy in self.spies.values() for key in spy.applied_keys()]
+
+    def landed_keys(self) -> list[str]:
+        return [key for spy in self.spies.values() for key in spy.landed_keys()]
 
     def latest_by_opportunity(self) -> dict[str, ActionRecord]:
         """The latest row of every action, keyed by opportunity id (or action id for bad input)."""

@@ -250,6 +250,31 @@ def test_a_subject_line_experiment_is_decided_by_its_variants(make_env: Callable
     assert final["verdict"] == "successful" and final["experiment_id"] == experiment.experiment_id
 
 
+def test_a_subject_line_test_settled_by_reading_is_still_measured(make_env: Callable[..., Env]) -> None:
+    """The response of the split-test create is lost (timeout after it landed): the next run settles it by
+    reading, recovers the messages the test attached (by its tag) and the experiment runs on them."""
+    env = make_env()
+    env.faults.add({"phase": "apply_after", "kind": "timeout", "op": "create_subject_line_test", "count": 1})
+    env.run()
+    uncertain = env.record("opp-globex-003")
+    assert uncertain.status == ActionStatus.UNCERTAIN and "message_ids" not in (uncertain.result or {}).get(
+        "details", {})
+    store = experiment_store(env.services)
+    assert store is not None and store.list_experiments(GLOBEX) == []
+    env.clock.advance(minutes=30)
+    env.run()
+    settled = env.record("opp-globex-003")
+    assert settled.status == ActionStatus.EXECUTED and settled.result is not None
+    assert settled.result["settled_by_read"] is True
+    created = settled.result["details"]["message_ids"]
+    assert len(created) == 2 and settled.rollback_plan is not None
+    assert all(m in (settled.rollback_plan.note or "") for m in created)
+    [experiment] = store.list_experiments(GLOBEX)
+    assert experiment.status == ExperimentStatus.RUNNING and experiment.action_id == settled.action_id
+    assert [v.variant_id for v in experiment.variants if not v.control] == created
+    assert len(env.applied_keys()) == len(set(env.applied_keys()))  # settled by reading, never re-sent
+
+
 def test_an_experiment_that_outlives_its_checkpoints_is_recorded_when_it_ends(make_env: Callable[..., Env]) -> None:
     env = make_env()
     env.run()

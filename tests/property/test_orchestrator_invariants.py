@@ -11,7 +11,8 @@ stop, approve pending actions, and run the orchestrator (sometimes as a dry run)
 - no brand campaign paused or cut without a person's approval, no winner paused or cut at all;
 - never more actions landing on the platform in a rolling hour than the org's hourly limit;
 - nothing sent while the kill switch is on, nothing sent by a dry run;
-- no action executed (or sent) twice;
+- no action executed twice, or landing on the platform twice (a call answered FAILED left nothing behind
+  and may be retried by a later run: that is not a second landing);
 - every executed action has a log row with a rollback plan, written ahead of the platform call.
 """
 
@@ -281,9 +282,12 @@ def _check(env: Env, observed: Observed, hourly_limit: int) -> None:
                 if not check.passed:
                     event(f"held back by check {check.check_id}")
 
-    # No action executed or sent twice.
+    # No action executed or landed twice.
     assert all(n == 1 for n in executed_transitions(rows).values()), executed_transitions(rows)
-    assert len(sent) == len(set(sent)), sent
+    landed = env.landed_keys()
+    assert len(landed) == len(set(landed)), landed
+    for key in set(sent) - set(landed):  # every attempt failed: nothing is on the platform, nothing EXECUTED
+        assert ActionStatus.EXECUTED not in [r.status for r in by_action.get(key, [])], key
 
     # Nothing sent while stopped or by a dry run; everything sent was written ahead with its rollback plan.
     for run_ids, stopped, by_approvals, by_run in observed.steps:

@@ -45,6 +45,7 @@ def test_execute_verify_and_roll_back(fake, connector):
 
     after = read(connector, campaign_request(SCHEDULED)).email_campaign
     assert after.type == "split" and after.test_tags == (TAG,)
+    assert after.test_message_ids == {TAG: tuple(created)}  # what a settlement by reading recovers
     assert set(after.message_ids) == {*before.message_ids, *created}
     assert sum(after.split_percentages.values()) == 30 and min(after.split_percentages.values()) == 10
     subjects = {fake.account.messages[m]["subject"] for m in created}
