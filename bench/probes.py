@@ -13,6 +13,16 @@ from typing import Any
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+class Fixed:
+    """A clock stopped at one moment (a class, not a lambda, so worker processes get a copy)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
 class Slow:
     """A platform connector that takes `latency` seconds per call, as a remote API would, and counts calls."""
 

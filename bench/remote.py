@@ -10,14 +10,16 @@ the real platforms do on their own servers.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
-from bench.probes import NOW
+from bench.probes import NOW, CountingLog, Slow
 
 
 def seed(path: Path, fixture: Path) -> None:
@@ -75,6 +77,11 @@ class PlatformServer:
     def connector(self, platform: Any) -> Remote:
         return Remote(self.address, platform)
 
+    def cpu_seconds(self) -> float:
+        """CPU time the platform process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.process.terminate()
         self.process.join(10)
@@ -107,3 +114,16 @@ class Remote:
 
     def apply(self, account_id: str, batches: Sequence[Any], *, validate_only: bool = False) -> Any:
         return self._call("apply", account_id, list(batches), validate_only=validate_only)
+
+
+def instrument(address: str, latency: float, services: Any) -> Callable[[], dict[str, Any]]:
+    """In an Operator process: the Google Ads and ActiveCampaign connectors go to the platform process, every
+    platform call takes `latency` seconds and is counted, log writes are counted. Returns the counts' reader."""
+    from schemas.common import Platform
+
+    calls: Counter[str] = Counter()
+    remote = {p: Remote(address, p) for p in (Platform.GOOGLE_ADS, Platform.ACTIVECAMPAIGN)}
+    services.connectors = {p: Slow(c, latency, calls) for p, c in {**services.connectors, **remote}.items()}
+    log = CountingLog(services.log)
+    services.log = log
+    return lambda: {"calls": dict(calls), "writes": log.writes, "rows": log.rows}

@@ -65,12 +65,22 @@ class Orchestrator:
     def run(self, org_ids: list[str] | None = None, *, dry_run: bool = False) -> RunSummary:
         started = self.s.clock()
         run_id = new_run_id(started)
+        orgs, errors = self.prepare_run(org_ids, run_id)
+        lines, org_errors = self.run_orgs(orgs, run_id, dry_run)
+        return self.summarize(run_id, started, orgs, lines, errors + org_errors, dry_run)
+
+    def prepare_run(self, org_ids: list[str] | None, run_id: str) -> tuple[list[OrgPolicy], list[str]]:
+        """Once per run, before any organization: flush the outbox, expire approvals, find the orgs."""
         self.s.log.flush_outbox()
         expire_approvals(self.s, run_id)
         orgs = [o for o in self.s.state.list_orgs() if not org_ids or o.organization_id in org_ids]
         unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
+        return orgs, [f"{org}: unknown organization" for org in unknown]
+
+    def run_orgs(self, orgs: list[OrgPolicy], run_id: str, dry_run: bool) -> tuple[list[dict[str, Any]], list[str]]:
+        """These organizations, `org_concurrency` at a time, then their measurements due now."""
         lines: list[dict[str, Any]] = []
-        errors = [f"{org}: unknown organization" for org in unknown]
+        errors: list[str] = []
         with ThreadPoolExecutor(max_workers=self.s.settings.org_concurrency, thread_name_prefix="org") as pool:
             futures = {pool.submit(self.run_org, org, run_id, dry_run): org.organization_id for org in orgs}
             for future, org_id in futures.items():
@@ -81,6 +91,10 @@ class Orchestrator:
                     errors.append(f"{org_id}: {type(error).__name__}: {error}")
         if not dry_run:  # checkpoints due now are measured (and regressions rolled back) after the orgs ran
             lines.extend(measure_due(self.s, run_id, [o.organization_id for o in orgs]))
+        return lines, errors
+
+    def summarize(self, run_id: str, started: datetime, orgs: list[OrgPolicy], lines: list[dict[str, Any]],
+                  errors: list[str], dry_run: bool) -> RunSummary:
         summary = RunSummary(
             run_id=run_id, started_at=started, finished_at=self.s.clock(), mode=self.s.mode, dry_run=dry_run,
             organizations=tuple(o.organization_id for o in orgs),

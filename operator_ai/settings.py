@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     opportunities_file: Path | None = None  # JSON/JSONL opportunities to load (embedded default)
 
     org_concurrency: int = Field(default=8, ge=1, le=64)
+    processes: int = Field(default=1, ge=1, le=32)  # `operator run`: orgs dealt out to this many processes
     claim_lease_s: float = Field(default=900, gt=0)
     campaign_cap_ceiling: Decimal | None = None  # deployment may raise the per-campaign cap (hard ceiling)
 

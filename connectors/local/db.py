@@ -29,6 +29,7 @@ class Database:
         self.path = Path(path)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
 
@@ -71,7 +72,13 @@ class Database:
         depth: int = self._local.depth
         savepoint = f"sp{depth}"
         if depth == 0:
-            _begin(conn, "BEGIN IMMEDIATE")
+            if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+                raise StoreError("local database unavailable: another thread held the write lock too long")
+            try:
+                _begin(conn, "BEGIN IMMEDIATE")
+            except BaseException:
+                self._writer.release()
+                raise
         else:
             conn.execute(f"SAVEPOINT {savepoint}")
         self._local.depth = depth + 1
@@ -91,6 +98,8 @@ class Database:
                 conn.execute(f"RELEASE {savepoint}")
         finally:
             self._local.depth = depth
+            if depth == 0:
+                self._writer.release()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -32,12 +32,20 @@ def add(cli: click.Group) -> None:
 @click.option("--org", "orgs", multiple=True, help="Only these organizations (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Decide and record everything as DRY_RUN; execute nothing.")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--processes", type=click.IntRange(1, 32), default=None,
+              help="Spread the organizations over this many processes (default: OPERATOR_PROCESSES, 1).")
 @pass_ctx
-def run(ctx: Context, orgs: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+def run(ctx: Context, orgs: tuple[str, ...], dry_run: bool, as_json: bool, processes: int | None) -> None:
     """Pull approved opportunities, judge them, execute what is safe, and report."""
     from operator_ai.orchestrator import Orchestrator
 
-    summary = Orchestrator(ctx.services).run(list(orgs) or None, dry_run=dry_run)
+    processes = processes or ctx.services.settings.processes
+    if processes > 1:
+        from operator_ai.processes import run_in_processes
+
+        summary, _ = run_in_processes(ctx.services, list(orgs) or None, processes=processes, dry_run=dry_run)
+    else:
+        summary = Orchestrator(ctx.services).run(list(orgs) or None, dry_run=dry_run)
     if as_json:
         emit_json(summary.model_dump(mode="json"))
     else:

@@ -94,6 +94,40 @@ def test_a_file_locked_past_the_timeout_is_an_unavailable_store(tmp_path, monkey
         store.close()
 
 
+def test_threads_take_turns_to_write_and_a_long_writer_times_the_others_out(tmp_path, monkeypatch):
+    """In one process, writers queue on a lock (woken when it is free, instead of SQLite's sleeping
+    busy-handler): a write held past the timeout makes another thread's write an unavailable store, and
+    a write that failed gives the lock back."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_S", 0.2)
+    store = LocalStore.open(tmp_path / "turns.sqlite")
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.db.write():
+            inside.set()
+            leave.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert inside.wait(5)
+        with pytest.raises(StoreError, match="write lock"):
+            store.append([record(action_id(), org_id())])
+    finally:
+        leave.set()
+        holder.join(5)
+    with pytest.raises(RuntimeError), store.db.write():
+        raise RuntimeError("a failing write")
+    written = [record(action_id(), org_id()) for _ in range(8)]
+    threads = [threading.Thread(target=store.append, args=([r],)) for r in written]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert {r.action_id for r in store.query(limit=100)} == {r.action_id for r in written}
+    store.close()
+
+
 def test_timestamps_without_a_zone_are_refused(store):
     with pytest.raises(ValueError, match="zone"):
         store.record_execution(org_id(), action_id(), NOW.replace(tzinfo=None))
