@@ -45,8 +45,8 @@ def run_in_processes(services: Services, org_ids: list[str] | None = None, *, pr
     if shares:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-            futures = [(share, pool.submit(_run_share, services.settings, services.clock, share, run_id,
-                                                   dry_run, worker_setup))
+            futures = [(share, pool.submit(_run_share, _worker_settings(services.settings), services.clock, share,
+                                                   run_id, dry_run, worker_setup))
                        for share in shares]
             for share, future in futures:
                 try:
@@ -59,6 +59,12 @@ def run_in_processes(services: Services, org_ids: list[str] | None = None, *, pr
                 errors += share_errors
                 reports.append(report)
     return orchestrator.summarize(run_id, started, orgs, lines, errors, dry_run), reports
+
+
+def _worker_settings(settings: Settings) -> Settings:
+    """This process loaded the samples and the user's files already; a worker loading them again could
+    reset an opportunity another worker has just marked as actioned."""
+    return settings.model_copy(update={"seed_samples": False, "orgs_file": None, "opportunities_file": None})
 
 
 def _run_share(settings: Settings, clock: Callable[[], datetime], org_ids: list[str], run_id: str, dry_run: bool,

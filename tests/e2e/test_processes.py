@@ -49,6 +49,11 @@ def failing_setup(services: Services) -> Any:
     raise RuntimeError("this worker cannot start")
 
 
+def settings_seen(services: Services) -> Any:
+    settings = services.settings
+    return lambda: (settings.seed_samples, settings.orgs_file, settings.opportunities_file)
+
+
 def test_a_worker_that_fails_costs_its_organizations_this_run_only(scratch: Path) -> None:
     services = build_services(Settings(home=scratch / "home"))
     try:
@@ -67,3 +72,19 @@ def test_a_worker_that_fails_costs_its_organizations_this_run_only(scratch: Path
         assert summary.counts.get("EXECUTED", 0) > 0 and not summary.errors
     finally:
         healthy.close()
+
+
+def test_workers_never_load_the_files_again(scratch: Path) -> None:
+    """The run's process loaded the user's opportunities file; a worker loading it again would reset what
+    another worker has just marked as actioned (the file says `approved`)."""
+    lines = (Path(__file__).resolve().parents[2] / "operator_ai" / "samples" / "opportunities.jsonl").read_text()
+    (scratch / "mine.jsonl").write_text(lines, encoding="utf-8")
+    services = build_services(Settings(home=scratch / "home", opportunities_file=scratch / "mine.jsonl"))
+    try:
+        summary, reports = run_in_processes(services, processes=2, worker_setup=settings_seen)
+        assert reports == [(False, None, None)] * 2 and not summary.errors
+        executed = [a for a in summary.actions if a["status"] == "EXECUTED"]
+        statuses = {a["opportunity_id"]: services.opportunities.current_status(a["opportunity_id"]) for a in executed}
+        assert executed and all(status is not None and status[0] == "actioned" for status in statuses.values())
+    finally:
+        services.close()
