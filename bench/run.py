@@ -4,14 +4,14 @@ default, with a fixed latency added to every platform call.
     .venv/bin/python bench/run.py                       # 1,000 orgs x 10 actions, 50 ms per platform call
     .venv/bin/python bench/run.py --orgs 100 --latency-ms 20 --processes 1 --concurrency 32
 
-The Operator runs as `operator run --processes 2` does: the organizations dealt out to two worker
-processes, `org_concurrency` organizations at a time in each, one SQLite store. The Google Ads and
-ActiveCampaign sandboxes run as remote platforms in a process of their own (bench/remote.py); the content
-platform is the Operator's own store. Reports wall time, CPU time (the Operator's processes, and the
-platforms' apart), platform round trips per executed action, log writes per organization run, the peak
-RSS of any Operator process and `import main` in a fresh interpreter (which must not load google.ads),
-each against its target with PASS/FAIL; the exit status is 0 only when every target is met. The world (bench/world.py) is generated into a temporary
-directory; setting it up is not timed.
+The Operator runs as `operator run --processes 2` does: the organizations dealt out to two worker processes,
+`org_concurrency` organizations at a time in each, one SQLite store. The Google Ads and ActiveCampaign
+sandboxes run as remote platforms in a process of their own (bench/remote.py); the content platform is the
+Operator's own store. Reports wall time, CPU time (the Operator's processes, and the platforms' apart),
+platform round trips per executed action, log writes per organization run, the peak RSS of any Operator
+process and `import main` in a fresh interpreter (which must not load google.ads), each against its target
+with PASS/FAIL; the exit status is 0 only when every target is met. The world (bench/world.py) is generated
+into a temporary directory; setting it up is not timed.
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """One scheduled run over several processes: the embedded default's way to use more than one core.
 
-A Python process runs the Operator on one core (the GIL), however many threads it has. With
-`processes` > 1 the run is prepared here as usual (outbox, expired approvals, which organizations), then
-the organizations are dealt out to worker processes. Each worker builds its own services over the same
-store (and a copy of this process's clock, which must pickle: the real one does) and runs its share under
-the same run id, `org_concurrency` at a time. Workers are spawned, not
-forked, so no open SQLite connection crosses into a child. The store is safe to share: WAL mode,
-`BEGIN IMMEDIATE` writes and claims keep one action to one execution across processes, as they do across
-threads and overlapping runs.
+A Python process runs the Operator on one core (the GIL), however many threads it has. With `processes` > 1
+the run is prepared here as usual (outbox, expired approvals, which organizations), then the organizations
+are dealt out to worker processes. Each worker builds its own services over the same store (and a copy of
+this process's clock, which must pickle: the real one does) and runs its share under the same run id,
+`org_concurrency` at a time. Workers are spawned, not forked, so no open SQLite connection crosses into a
+child. The store is safe to share: WAL mode, `BEGIN IMMEDIATE` writes and claims keep one action to one
+execution across processes, as they do across threads and overlapping runs.
 """
 
 from __future__ import annotations

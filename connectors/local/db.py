@@ -3,8 +3,10 @@
 Each thread gets its own connection (sqlite3 connections must not be shared across threads mid-
 transaction); WAL mode lets readers run while one writer holds the lock; every write is a
 `BEGIN IMMEDIATE` transaction so read-check-write sequences (claims, approvals, sandbox batches) are
-atomic across processes too. Nested `write()` blocks become savepoints, so a caller can compose
-several store calls into one atomic unit (the seeding does).
+atomic across processes too. Within a process, writers queue on a lock (the next one wakes when it is
+free) rather than on SQLite's busy handler, which sleeps and polls; across processes the busy handler
+remains. Nested `write()` blocks become savepoints, so a caller can compose several store calls into one
+atomic unit (the seeding does).
 """
 
 from __future__ import annotations
