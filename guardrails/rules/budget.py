@@ -82,7 +82,9 @@ def budget_cumulative_24h(ctx: GuardrailContext) -> RuleResult:
     """Increases on one campaign in a rolling 24 h, as a percentage of the budget at the window start.
 
     The window start value is the `budget_before` of the earliest executed increase in the window (or of
-    this change when there is none); decreases in between do not offset increases."""
+    this change when there is none); decreases in between do not offset increases. Increases recorded at
+    the same instant have no order: the smallest `budget_before` among them is taken as the start (the
+    larger percentage; a tie must not let a chain of increases past the ceiling)."""
     facts = ctx.facts
     if not facts.is_budget_increase or facts.budget_before is None or facts.budget_after is None:
         return not_applicable("budget_cumulative_24h", "not a budget increase")
@@ -93,7 +95,7 @@ def budget_cumulative_24h(ctx: GuardrailContext) -> RuleResult:
             for past, before, after in _past_budget_changes(ctx)
             if _scope(past.campaign_key, past.entity_key) == scope and after > before
         ),
-        key=lambda change: change[0].at,
+        key=lambda change: (change[0].at, change[1]),
     )
     start_value = earlier[0][1] if earlier else facts.budget_before
     total = sum((after - before for _, before, after in earlier), Decimal(0)) + (

@@ -122,6 +122,16 @@ def test_cumulative_sums_several_increases_from_the_earliest_start() -> None:
     assert budget_cumulative_24h(f.budget_ctx(180, "200.01", history=history)).outcome == BLOCK
 
 
+def test_cumulative_increases_at_the_same_instant_start_from_the_smallest_budget() -> None:
+    """Found by the property tests (--slow): 0.52 -> 0.91 -> 1.00, both recorded at the same instant, then
+    1.00 -> 1.0401 is +100.02 % in 24 h whichever order the history lists them in."""
+    chain = [_increase("0.91", "1.00", hours_ago=1), _increase("0.52", "0.91", hours_ago=1)]
+    for history in (tuple(chain), tuple(reversed(chain))):
+        result = budget_cumulative_24h(f.budget_ctx("1.00", "1.0401", history=history))
+        assert result.outcome == BLOCK, result.observed
+        assert result.observed["window_start_budget"] == "0.52"
+
+
 def test_cumulative_window_is_24_hours() -> None:
     inside = (_increase(100, 119, hours_ago=23.99),)
     outside = (_increase(100, 119, hours_ago=24),)
