@@ -104,10 +104,7 @@ class GoogleAdsConnector:
         self.search(gaql.digits(account_id, "customer id"), gaql.check_query())
 
     def snapshot(self, account_id: str, requests: Sequence[SnapshotRequest], now: datetime) -> dict[str, Snapshot]:
-        for request in requests:
-            refusal = self.refusal(request.organization_id, request.account_id, request.platform, account_id)
-            if refusal is not None:
-                raise refusal
+        self._refuse_foreign(account_id, requests)
         if not requests:
             return {}
         return read_snapshots(lambda query: self.search(account_id, query), account_id, list(requests), now)
@@ -115,10 +112,7 @@ class GoogleAdsConnector:
     def read_metrics(self, account_id: str, requests: Sequence[MetricRequest],
                      now: datetime) -> dict[str, MetricReading]:
         """`MetricReader` port: window totals per campaign/keyword (see `metrics.py`), allowlist first."""
-        for request in requests:
-            refusal = self.refusal(request.organization_id, request.account_id, request.platform, account_id)
-            if refusal is not None:
-                raise refusal
+        self._refuse_foreign(account_id, requests)
         if not requests:
             return {}
         return read_metrics(lambda query: self.search(account_id, query), account_id, list(requests), now)
@@ -129,6 +123,13 @@ class GoogleAdsConnector:
         return Applier(self, account_id, validate_only).run(batches)
 
     # ------------------------------------------------------------------ guards
+
+    def _refuse_foreign(self, account_id: str, requests: Sequence[SnapshotRequest | MetricRequest]) -> None:
+        """Raise the first request's refusal (another platform, customer or organization) before any read."""
+        for request in requests:
+            refusal = self.refusal(request.organization_id, request.account_id, request.platform, account_id)
+            if refusal is not None:
+                raise refusal
 
     def refusal(self, organization_id: str, account_id: str, platform: Platform | str,
                 called_for: str) -> PlatformError | None:
