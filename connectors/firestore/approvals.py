@@ -14,7 +14,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.base import ApprovalError, PendingApproval
-from connectors.firestore.common import Collections, store_call, utc
+from connectors.firestore.common import Collections, in_transaction, store_call, utc
 
 
 def _approval(data: dict[str, Any]) -> PendingApproval:
@@ -89,7 +89,7 @@ class FirestoreApprovals:
             tx.update(ref, change)
             return "ok", {**data, **change}
 
-        outcome, data = run(self.client.transaction())
+        outcome, data = in_transaction(self.client, run)
         if outcome == "unknown" or data is None:
             raise ApprovalError(f"no pending approval for {action_id} in organization {organization_id}")
         if outcome == "decided":
@@ -117,5 +117,5 @@ class FirestoreApprovals:
             tx.update(ref, {"status": "expired"})
             return {**data, "status": "expired"}
 
-        expired = [expire(self.client.transaction(), ref) for ref in due]
+        expired = [in_transaction(self.client, expire, ref) for ref in due]
         return _sorted([_approval(data) for data in expired if data is not None])

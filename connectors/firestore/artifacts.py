@@ -19,7 +19,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.base import Artifact
-from connectors.firestore.common import Collections, call_options, store_call, utc
+from connectors.firestore.common import Collections, call_options, in_transaction, store_call, utc
 from schemas.common import canonical_json
 
 
@@ -84,7 +84,7 @@ class FirestoreArtifactStore:
                 tx.update(ref, {"archived_at": at})
             return True
 
-        return bool(archive(self.client.transaction()))
+        return bool(in_transaction(self.client, archive))
 
     def _flag(self, organization_id: str, url: str) -> Any:
         digest = hashlib.sha256(url.encode()).hexdigest()[:40]

@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 from google.api_core import exceptions as gexc
 from google.api_core.exceptions import GoogleAPIError
 from google.api_core.retry import Retry, if_exception_type
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from connectors.base import StoreError
 
@@ -31,6 +32,27 @@ class Collections:
 
 _TRANSIENT = if_exception_type(gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
                                gexc.DeadlineExceeded)
+
+
+TRANSACTION_RESTARTS = 4  # fresh transactions per call, each with the client's own 5 commit attempts
+
+
+def _contended(error: BaseException) -> bool:
+    return isinstance(error, ValueError) and "Failed to commit transaction" in str(error)
+
+
+def in_transaction(client: Any, body: Callable[..., R], *args: Any) -> R:
+    """Run a `@firestore.transactional` body in a fresh transaction; when it could not commit in the
+    client's attempts, start over after a random pause, a few times.
+
+    Contention is expected here (five people opening one approval link, overlapping runs claiming one
+    action). The client retries an aborted commit at once, so racers that deadlocked on the same document
+    abort in lockstep until they all run out of attempts ("Transaction lock timeout" on the emulator lost
+    one of five deciders in ~1 run in 20). A random pause breaks the lockstep; the body re-reads the
+    document each time, so a retry decides on fresh state (a loser then sees the winner's decision)."""
+    retrying = Retrying(retry=retry_if_exception(_contended), wait=wait_random(0.0, 1.0),
+                        stop=stop_after_attempt(TRANSACTION_RESTARTS), reraise=True)
+    return retrying(lambda: body(client.transaction(), *args))
 
 
 def call_options(timeout_s: float, deadline_s: float) -> dict[str, Any]:

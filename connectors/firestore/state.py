@@ -17,7 +17,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.firestore.approvals import FirestoreApprovals
-from connectors.firestore.common import Collections, call_options, store_call, utc
+from connectors.firestore.common import Collections, call_options, in_transaction, store_call, utc
 from schemas.common import stable_hash
 from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
 
@@ -113,7 +113,7 @@ class FirestoreStateStore(FirestoreApprovals):
             tx.set(ref, held)
             return True
 
-        return bool(take(self.client.transaction()))
+        return bool(in_transaction(self.client, take))
 
     @store_call("release")
     def release(self, action_id: str, run_id: str, *, done: bool) -> None:
@@ -127,7 +127,7 @@ class FirestoreStateStore(FirestoreApprovals):
                 return
             tx.update(ref, {"state": "done" if done else "released", "released_at": firestore.SERVER_TIMESTAMP})
 
-        give_back(self.client.transaction())
+        in_transaction(self.client, give_back)
 
     @store_call("reopen")
     def reopen(self, action_id: str) -> bool:
@@ -143,7 +143,7 @@ class FirestoreStateStore(FirestoreApprovals):
             tx.update(ref, {"state": "released", "released_at": firestore.SERVER_TIMESTAMP})
             return True
 
-        return bool(reopen_done(self.client.transaction()))
+        return bool(in_transaction(self.client, reopen_done))
 
     @store_call("claim_state")
     def claim_state(self, action_id: str) -> dict[str, Any] | None:
