@@ -20,7 +20,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.base import ApprovalError
+from connectors.base import ApprovalError, StoreError
 from operator_ai.approvals import decide, list_pending
 from operator_ai.http import page
 from operator_ai.http.auth import (
@@ -75,6 +75,14 @@ def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
                       str(failure))
     except BadRequest as bad:
         return _error(rt, as_json, 400, "bad_request", str(bad))
+    except StoreError as error:
+        # Unreachable or busy store (e.g. a transaction still contended after its restarts). A decision is
+        # single-use and recorded in one transaction, so trying again is safe: it lands or says "already".
+        log.error(json.dumps({"event": "approvals_store_unavailable", "method": request.method,
+                              "error": str(error)[:500]}))
+        return _error(rt, as_json, 503, "store_unavailable",
+                      "The approvals store could not be reached or was busy. Reload the page and try again: "
+                      "a decision is recorded at most once.", [("Retry-After", "5")])
 
 
 # --------------------------------------------------------------------------- reading

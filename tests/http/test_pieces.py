@@ -152,3 +152,39 @@ def test_openapi_document_names_every_entry_point_and_scheme() -> None:
     used = {name for path in spec["paths"].values() for op in path.values() if isinstance(op, dict)
             for requirement in op.get("security", []) for name in requirement}
     assert used == schemes
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_an_unreachable_approvals_store_answers_503_try_again(tmp_path: Any, fmt: str, caplog: pytest.LogCaptureFixture,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real Firestore adapter against a port nothing listens on: the page says "try again" (503 with
+    Retry-After), it does not crash into a 500."""
+    from dataclasses import replace
+
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import firestore
+    from werkzeug.test import EnvironBuilder
+
+    from connectors.firestore import FirestoreStateStore
+    from operator_ai.http.approvals_handler import handle_approvals
+    from operator_ai.http.runtime import build_runtime
+    from operator_ai.wiring import build_services
+
+    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)  # the endpoint below, not an emulator
+    settings = Settings(home=tmp_path, approval_signing_key=SecretStr(KEY), seed_samples=False)
+    services = build_services(settings)
+    client = firestore.Client(project="p", credentials=AnonymousCredentials(),
+                              client_options={"api_endpoint": f"127.0.0.1:{free_port()}"})
+    rt = build_runtime(settings, services=replace(services, state=FirestoreStateStore(client, timeout_s=0.2,
+                                                                                      deadline_s=0.5)))
+    link = sign_link(Signer(KEY), action_id="act-1", plan_hash="h1", organization_id="org-acme",
+                     approver="jane@acme.example", expires_at=time.time() + 600)
+    request = EnvironBuilder(method="GET", query_string={"link": link, "format": fmt}).get_request()
+    try:
+        with caplog.at_level(logging.ERROR, logger="operator.http.approvals"):
+            body, status, headers = handle_approvals(request, rt)
+    finally:
+        services.close()
+    assert status == 503 and ("Retry-After", "5") in headers
+    assert "try again" in (json.loads(body)["message"] if fmt == "json" else body)
+    assert "approvals_store_unavailable" in caplog.text and link not in caplog.text
