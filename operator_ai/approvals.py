@@ -61,18 +61,29 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
     if pending is None:
         raise ApprovalError(f"no approval is pending for {action_id}")
     org = organization_id or pending.organization_id
-    decided = services.state.decide(action_id, organization_id=org, plan_hash=plan_hash or pending.plan_hash,
-                                    approve=approve, decided_by=approver, now=now)
     record = services.log.latest([action_id]).get(action_id)
     if record is None:
         raise ApprovalError(f"no log record for {action_id}")
     who = {"decided_by": approver, "decided_at": now.isoformat(), "via": via}
+    row = record.next(ActionStatus.APPROVED if approve else ActionStatus.REJECTED, now, run_id,
+                      executed_by=approver, result={"decision": who})
+    # One write where the backend can: a decision whose log row failed stays pending, so the person can
+    # try again (consumed without its row, it would answer "already approved" and never execute). A
+    # refusal leaves the batch normally, so what the refusal wrote (an expiry) is kept.
+    refusal: ApprovalError | None = None
+    with services.batch():
+        try:
+            decided = services.state.decide(action_id, organization_id=org, approve=approve, decided_by=approver,
+                                            plan_hash=plan_hash or pending.plan_hash, now=now)
+        except ApprovalError as refused:
+            refusal = refused
+        else:
+            services.log.append([row])
+    if refusal is not None:
+        raise refusal
     if not approve:
-        row = record.next(ActionStatus.REJECTED, now, run_id, executed_by=approver, result={"decision": who})
-        services.log.append([row])
         return Decision(action_id, "REJECTED", f"rejected by {approver}", row)
-    approved = record.next(ActionStatus.APPROVED, now, run_id, executed_by=approver, result={"decision": who})
-    services.log.append([approved])
+    approved = row
     if "action" not in record.payload or record.verdict is None:
         manual = approved.next(ActionStatus.MANUAL, services.clock(), run_id,
                                error_message="approval-only action type: marked for manual execution by a person")

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from connectors.base import StoreError
+from operator_ai.approvals import decide
 from schemas.common import ActionStatus
-from tests.faults.harness import PLATFORM_KINDS, Fault, FlakyStore, fingerprint, has_status
-from tests.faults.scenario import Scenario
+from tests.faults.harness import PLATFORM_KINDS, Crash, Fault, FlakyStore, fingerprint, has_status
+from tests.faults.scenario import APPROVER, Scenario
 
 STORE_KINDS = ("unavailable", "timeout", "crash")  # nothing written / written then an error / the process dies
 PLATFORM_STEPS = ("connect", "snapshot", "fresh_read", "validate", "apply_before", "apply_after")
@@ -132,6 +134,29 @@ def test_store_fault_while_executing_approvals(scenario: Scenario, baseline: dic
         assert "injected" in str(error)
     scenario.approve_all(scenario.restart())
     _check_approvals(scenario, baseline)
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize("status", [ActionStatus.APPROVED, ActionStatus.REJECTED])
+def test_a_decision_whose_log_row_fails_is_not_consumed(scenario: Scenario, baseline: dict[str, set[str]],
+                                                        status: ActionStatus, kind: str) -> None:
+    """The decision and its log row land together or not at all: a decision whose row failed stays
+    pending, so the person's retry decides it (not "already approved" with nothing executed)."""
+    scenario.env().run()
+    env = scenario.env()
+    env.services.log = FlakyStore(env.services.log, "append", kind, has_status(status))
+    pending = sorted(p.action_id for p in env.services.state.list_pending())
+    for action_id in pending:
+        with pytest.raises((StoreError, Crash)):
+            decide(env.services, action_id, approve=status == ActionStatus.APPROVED, approver=APPROVER)
+    retry = scenario.restart()
+    assert sorted(p.action_id for p in retry.services.state.list_pending()) == pending
+    if status == ActionStatus.APPROVED:
+        scenario.approve_all(retry)
+        _check(scenario, baseline["approved"], expect_all=True)
+    else:
+        for action_id in pending:
+            assert decide(retry.services, action_id, approve=False, approver=APPROVER).status == "REJECTED"
 
 
 ROLLBACK_FAULTS = [Fault(step, kind) for step in ("snapshot", "apply_before", "apply_after") for kind in PLATFORM_KINDS]
