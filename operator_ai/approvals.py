@@ -7,10 +7,11 @@ the guardrails again: the approval satisfies `needs_approval` results only — a
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
-from connectors.base import ApprovalError, PendingApproval
+from connectors.base import ApprovalError, PendingApproval, StoreError
 from guardrails.limits import resolve_limits
 from operator_ai.execution import ExecutionContext, execute_account
 from operator_ai.journal import past_action, plan_record
@@ -67,9 +68,13 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
     who = {"decided_by": approver, "decided_at": now.isoformat(), "via": via}
     row = record.next(ActionStatus.APPROVED if approve else ActionStatus.REJECTED, now, run_id,
                       executed_by=approver, result={"decision": who})
+    executable = "action" in record.payload and record.verdict is not None
     # One write where the backend can: a decision whose log row failed stays pending, so the person can
-    # try again (consumed without its row, it would answer "already approved" and never execute). A
-    # refusal leaves the batch normally, so what the refusal wrote (an expiry) is kept.
+    # try again (consumed without its row, it would answer "already approved" and never execute). An
+    # approved action is held in the same write, like a run holds what it executes: if this process dies
+    # before the result, the lease runs out and the next run plans the action afresh (and asks again)
+    # instead of leaving an approval nobody executes. A refusal leaves the batch normally, so what the
+    # refusal wrote (an expiry) is kept.
     refusal: ApprovalError | None = None
     with services.batch():
         try:
@@ -79,18 +84,37 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
             refusal = refused
         else:
             services.log.append([row])
+            held = approve and executable and _hold(services, action_id, run_id)
     if refusal is not None:
         raise refusal
     if not approve:
         return Decision(action_id, "REJECTED", f"rejected by {approver}", row)
     approved = row
-    if "action" not in record.payload or record.verdict is None:
+    if not executable:
         manual = approved.next(ActionStatus.MANUAL, services.clock(), run_id,
                                error_message="approval-only action type: marked for manual execution by a person")
         services.log.append([manual])
         return Decision(action_id, "MANUAL", "approved; a person performs this action (the Operator never does)",
                         manual)
-    return _execute_approved(services, approved, decided, approver, run_id)
+    if not held:
+        blocked = approved.next(ActionStatus.BLOCKED, services.clock(), run_id, result={"deferred": True},
+                                error_message="another run is processing this action; it will be re-planned")
+        services.log.append([blocked])
+        return Decision(action_id, "BLOCKED", blocked.error_message or "", blocked)
+    try:
+        return _execute_approved(services, approved, decided, approver, run_id)
+    except Exception:
+        # A store failed (the log says how far it got; a write-ahead row is settled by reading, never sent
+        # again): hand the action to the next run now rather than when the lease runs out.
+        with suppress(StoreError):
+            services.state.release(action_id, run_id, done=False)
+        raise
+
+
+def _hold(services: Services, action_id: str, run_id: str) -> bool:
+    """Claim an approved action for its execution (its claim was finished when it was queued)."""
+    services.state.reopen(action_id)
+    return services.state.claim(action_id, run_id, services.clock(), services.settings.claim_lease_s)
 
 
 def _execute_approved(services: Services, record: ActionRecord, approval: PendingApproval, approver: str,
@@ -116,15 +140,6 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
     frame.org_total_daily_budget = org_total_daily_budget(snaps.values())
     built = build_plan(item, snaps[record.action_id], frame, approved_by=approver)
     previous = {record.action_id: record}
-    # Hold the action like a run does: if this process dies mid-call, the lease runs out and the next
-    # scheduled run settles the write-ahead row by reading (a finished claim would strand it).
-    services.state.reopen(record.action_id)
-    if not services.state.claim(record.action_id, run_id, now, services.settings.claim_lease_s):
-        row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
-                          error_message="another run is processing this action; it will be re-planned",
-                          result={"deferred": True})
-        services.log.append([row])
-        return Decision(record.action_id, "BLOCKED", row.error_message or "", row)
     if built.plan.observed_state != (record.payload.get("observed_state") or {}):
         row = plan_record(item, built.plan, built.facts, ActionStatus.BLOCKED, now, run_id, record,
                           error_message="stale plan: the entity changed since it was approved; it will be "

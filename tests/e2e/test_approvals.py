@@ -194,3 +194,18 @@ def test_an_approved_execution_that_died_is_settled_after_its_lease(env: Env, ma
     record = env.record(BUDGET_30)
     assert record.status == ActionStatus.EXECUTED and record.result is not None and record.result["settled_by_read"]
     assert env.applied_keys().count(record.action_id) == 0  # settled by reading, not sent again
+
+
+def test_an_approval_while_another_run_holds_the_action_waits_and_is_asked_again(ran: Env) -> None:
+    action_id = pending_id(ran, BUDGET_30)
+    ran.services.state.reopen(action_id)
+    assert ran.services.state.claim(action_id, "run-elsewhere", ran.clock(), 900)  # a run that then died
+    decision = approve(ran, BUDGET_30)
+    assert decision.status == "BLOCKED" and "another run is processing" in decision.message
+    assert statuses(ran, ran.record(BUDGET_30)) == [ActionStatus.PENDING_APPROVAL, ActionStatus.APPROVED,
+                                                    ActionStatus.BLOCKED]
+    assert ran.budget_of("118") == "70.00" and action_id not in ran.applied_keys()
+    ran.clock.advance(minutes=20)  # its lease ran out: the next run plans the action afresh
+    ran.run()
+    assert ran.record(BUDGET_30).status == ActionStatus.PENDING_APPROVAL
+    assert approve(ran, BUDGET_30).status == "EXECUTED" and ran.budget_of("118") == "91.00"

@@ -72,6 +72,8 @@ def _check_approvals(sc: Scenario, baseline: dict[str, set[str]]) -> None:
     env = sc.recover()
     executed = set(sc.check_ledger(env).values())
     assert baseline["run"] <= executed <= baseline["approvable"]
+    stranded = [aid for aid, r in env.latest().items() if r.status == ActionStatus.APPROVED]
+    assert stranded == [], "approved, then neither executed, blocked nor asked again"
     sc.check_undoable(env)
 
 
@@ -108,8 +110,8 @@ def test_store_fault_during_a_run(scenario: Scenario, baseline: dict[str, set[st
 
 
 @pytest.mark.parametrize("fault", [Fault(step, kind) for step in ("apply_before", "apply_after")
-                                   for kind in PLATFORM_KINDS] + [Fault("fresh_read", "crash"),
-                                                                  Fault("fresh_read", "retryable")],
+                                   for kind in PLATFORM_KINDS] + [Fault(step, kind) for step in ("snapshot", "fresh_read")
+                                                                  for kind in ("crash", "retryable")],
                          ids=str)
 def test_platform_fault_while_executing_approvals(scenario: Scenario, baseline: dict[str, set[str]],
                                                   fault: Fault) -> None:
