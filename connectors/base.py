@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from schemas.common import ActionStatus, Platform
 from schemas.experiments import Experiment, ExperimentStatus
+from schemas.impact import TrackingHold
 from schemas.metrics import MetricReading, MetricRequest
 from schemas.operations import ApplyResult, ErrorInfo, ErrorKind, OpBatch
 from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
@@ -243,6 +244,22 @@ class ExperimentStore(Protocol):
     def get_experiment(self, experiment_id: str) -> Experiment | None: ...
     def list_experiments(self, organization_id: str | None = None,
                          status: ExperimentStatus | None = None) -> list[Experiment]: ...
+
+
+# --------------------------------------------------------------------------- tracking holds
+
+
+@runtime_checkable
+class HoldStore(Protocol):
+    """Tracking holds (issue 14): one row per (organization, platform, account), replaced as it changes.
+    A state store that implements it lets the tracking-break circuit breaker hold automatic rollbacks and
+    spend increases; guardrails read the active holds as an input."""
+
+    def tracking_holds(self, organization_id: str) -> list[TrackingHold]:
+        """The org's holds, active or cleared."""
+        ...
+
+    def put_tracking_hold(self, hold: TrackingHold) -> None: ...
 
 
 # --------------------------------------------------------------------------- content artifacts

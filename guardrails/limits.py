@@ -44,6 +44,16 @@ class Limits(FrozenModel):
     window_days: Decimal = Decimal(14)
     send_time_margin_minutes: Decimal = Decimal(15)
     measurement_checkpoint_hours: tuple[int, ...] = Field(default=(24, 72, 168))
+    # Impact verdicts (issue 14). Days after a day before its conversions count as credited: a checkpoint
+    # whose after window ends inside it is `immature` (a platform's own conversion-lag data may lengthen it).
+    conversion_lag_days: Decimal = Decimal(3)
+    # An automatic rollback needs statistical evidence AND a harm beyond this relative effect (in %, on the
+    # verdict's evidence metric, measured against the counterfactual), per action type.
+    min_harm_pct_pause_campaign: Decimal = Decimal(10)
+    min_harm_pct_adjust_campaign_budget: Decimal = Decimal(10)
+    min_harm_pct_adjust_keyword_bid: Decimal = Decimal(10)
+    min_harm_pct_add_negative_keywords: Decimal = Decimal(10)
+    min_harm_pct_change_bid_strategy: Decimal = Decimal(15)
 
 
 Tighter = Literal["lower", "higher"]
@@ -84,7 +94,23 @@ LIMIT_RULES: dict[str, LimitRule] = {
     "approval_ttl_hours": LimitRule("lower"),
     "window_days": LimitRule("higher"),
     "send_time_margin_minutes": LimitRule("higher"),
+    # Waiting longer for conversions, or asking a larger harm before undoing a change without a person, is
+    # the cautious direction: the automatic rollback acts on money without anyone looking.
+    "conversion_lag_days": LimitRule("higher"),
+    "min_harm_pct_pause_campaign": LimitRule("higher"),
+    "min_harm_pct_adjust_campaign_budget": LimitRule("higher"),
+    "min_harm_pct_adjust_keyword_bid": LimitRule("higher"),
+    "min_harm_pct_add_negative_keywords": LimitRule("higher"),
+    "min_harm_pct_change_bid_strategy": LimitRule("higher"),
 }
+
+MIN_HARM_PREFIX = "min_harm_pct_"
+
+
+def min_harmful_effect_pct(limits: Limits, action_type: str) -> Decimal | None:
+    """The org's minimum harmful effect for an action type (None: the type is never rolled back on a verdict)."""
+    value = getattr(limits, MIN_HARM_PREFIX + action_type, None)
+    return value if isinstance(value, Decimal) else None
 
 # Rollout phases (spec §3 rollout_phase): which action types each phase lets the rules decide.
 SAFE_TYPES = frozenset({"pause_campaign", "add_negative_keywords", "create_subject_line_test"})

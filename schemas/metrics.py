@@ -5,6 +5,15 @@ A `MetricRequest` names one entity and a time range `[start, end)`; the connecto
 totals per campaign or message, so their readings are cumulative as of the read (`cumulative=True`) and
 the measurement compares them with the snapshot taken at execution. A platform (or entity) without
 metrics answers `measurable=False` with the reason, so the verdict can say why nothing was measured.
+
+Counterfactual verdicts (issue 14) read, in the same batched call per account: the treated entity's daily
+series from at least 28 days before the execution day (`PRE_PERIOD_DAYS`) to the end of the after window,
+and the same range for every other campaign of the account (`MetricEntity.ACCOUNT_CAMPAIGNS`, answered as
+`MetricReading.series`, one `EntitySeries` per campaign) — the pool the control is built from and the
+input of the tracking-break circuit breaker. Each series may carry the entity's bidding-strategy status at
+read time (`learning_status`, e.g. Google Ads `campaign.bidding_strategy_system_status`) and the changes
+made to it by anyone, where the platform reports them (`changes`, e.g. Google Ads `change_event`;
+`changes_known=True` says the platform was asked, so an empty tuple means "none").
 """
 
 from __future__ import annotations
@@ -26,6 +35,17 @@ class MetricEntity(StrEnum):
     EMAIL_MESSAGE = "email_message"  # one message (split-test variant): cumulative sends/opens/clicks
     EMAIL_ACCOUNT = "email_account"  # the account's other campaigns together (a baseline rate)
     PAGE = "page"  # a content page (no platform metrics in this version)
+    # every campaign of a Google Ads account except `exclude_ids`: daily series per campaign (`series`)
+    ACCOUNT_CAMPAIGNS = "account_campaigns"
+
+
+PRE_PERIOD_DAYS = 28  # daily history before the execution day that calibrates a counterfactual verdict
+LEARNING_PREFIX = "LEARNING"  # bidding-strategy statuses that mean "still learning" start with it
+
+
+def is_learning(status: str | None) -> bool:
+    """Google Ads `BiddingStrategySystemStatus` LEARNING_NEW / _SETTING_CHANGE / _BUDGET_CHANGE / ..."""
+    return bool(status) and str(status).upper().startswith(LEARNING_PREFIX)
 
 
 class MetricRequest(FrozenModel):
@@ -63,6 +83,32 @@ class EmailCounts(FrozenModel):
     clicks: int = Field(default=0, ge=0)  # unique clicks
 
 
+class EntityChange(FrozenModel):
+    """A change to an entity made by anyone (the Operator, a person in the UI, a script, the platform)."""
+
+    entity_id: str  # the campaign (a change to a campaign's budget is reported on the campaign(s) using it)
+    changed_at: ZonedDatetime
+    kind: str = "other"  # budget | bidding | status | targeting | keywords | ads | other
+    actor: str = ""  # who: user email, "operator", client type — as the platform reports it
+    source: Literal["platform", "operator_log"] = "platform"
+    detail: str = ""
+
+
+class EntitySeries(FrozenModel):
+    """One entity's daily series inside an ACCOUNT_CAMPAIGNS reading (days without a row had no activity)."""
+
+    entity_id: str
+    days: tuple[DailyMetrics, ...] = ()
+    status: str = ""  # ENABLED / PAUSED / REMOVED at read time
+    learning_status: str | None = None  # bidding-strategy system status at read time; None = not reported
+    changes: tuple[EntityChange, ...] = ()
+    changes_known: bool = False
+
+    @property
+    def learning(self) -> bool:
+        return is_learning(self.learning_status)
+
+
 class MetricReading(FrozenModel):
     key: str
     read_at: ZonedDatetime
@@ -79,6 +125,17 @@ class MetricReading(FrozenModel):
     email: EmailCounts | None = None
     cumulative: bool = False
     attributes: dict[str, str] = Field(default_factory=dict)  # e.g. campaign status, total recipients
+    # Counterfactual inputs (daily platforms). The treated entity's own reading carries its status and
+    # changes; an ACCOUNT_CAMPAIGNS reading carries one series per other campaign in `series`.
+    learning_status: str | None = None  # bidding-strategy system status at read time; None = not reported
+    changes: tuple[EntityChange, ...] = ()  # changes to the entity by anyone inside [start, end)
+    changes_known: bool = False  # True: the platform reports changes by others (so `()` means none)
+    conversion_lag_days: int | None = None  # days until ~all conversions of a day are credited, if known
+    series: tuple[EntitySeries, ...] = ()
+
+    @property
+    def learning(self) -> bool:
+        return is_learning(self.learning_status)
 
     def total(self) -> DailyMetrics | None:
         """The window's sum (dated by its first day), or None for a reading without a daily series."""

@@ -167,6 +167,17 @@ CREATE TABLE IF NOT EXISTS experiments (
 );
 CREATE INDEX IF NOT EXISTS experiments_org_status ON experiments (organization_id, status);
 
+-- ----------------------------------------------------------------------------- tracking holds
+-- The tracking-break circuit breaker (issue 14): one row per org/platform/account, replaced as it changes.
+CREATE TABLE IF NOT EXISTS tracking_holds (
+  organization_id TEXT NOT NULL,
+  platform        TEXT NOT NULL,
+  account_id      TEXT NOT NULL,
+  active          INTEGER NOT NULL,
+  hold            TEXT NOT NULL,     -- JSON (schemas.impact.TrackingHold)
+  PRIMARY KEY (organization_id, platform, account_id)
+);
+
 -- ----------------------------------------------------------------------------- sandbox platforms
 -- Accounts and which organization owns each (the sandbox's allowlist).
 CREATE TABLE IF NOT EXISTS sandbox_accounts (

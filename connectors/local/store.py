@@ -7,14 +7,16 @@ from pathlib import Path
 from connectors.local.artifacts import SqliteArtifactStore
 from connectors.local.db import Database
 from connectors.local.experiments import SqliteExperimentStore
+from connectors.local.holds import SqliteHoldStore
 from connectors.local.log import SqliteActionsLog
 from connectors.local.opportunities import SqliteOpportunitySource
 from connectors.local.state import SqliteStateStore
 
 
 class LocalStore(SqliteActionsLog, SqliteStateStore, SqliteOpportunitySource, SqliteArtifactStore,
-                 SqliteExperimentStore):
-    """ActionsLog + StateStore + OpportunitySource + ArtifactStore + ExperimentStore over one `Database`.
+                 SqliteExperimentStore, SqliteHoldStore):
+    """ActionsLog + StateStore + OpportunitySource + ArtifactStore + ExperimentStore + HoldStore over one
+    `Database`.
 
     Safe to share between threads (one connection per thread) and between processes opening the same
     file. The sandbox platforms (`connectors.sandbox`) keep their accounts in the same file via `db`.

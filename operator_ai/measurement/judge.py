@@ -22,7 +22,7 @@ from operator_ai.measurement.specs import MeasureSpec
 from operator_ai.measurement.stats import TestResult, rate_test, two_proportion_test
 from schemas.metrics import EmailCounts, MetricReading
 
-Verdict = Literal["successful", "failed", "inconclusive"]
+Verdict = Literal["successful", "failed", "inconclusive", "immature", "learning", "confounded"]
 MIN_EVENTS = 10  # events (conversions, clicks) in both windows together before a count is judged
 MIN_SENDS = 100  # sends per group before a rate is judged
 _UNITS = {"conversions": "conversions", "efficiency": "conversions", "clicks": "clicks", "visits": "visits"}
