@@ -115,18 +115,26 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
 
 def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
     from connectors.activecampaign import ActiveCampaignConnector
-    from connectors.google_ads import GoogleAdsConnector
+    from connectors.google_ads import AdsIdentity, GoogleAdsConnector
 
     def customers(org_id: str) -> set[str]:
         policy = state.get_org(org_id)
         return set(policy.connected.google_ads_customer_ids) if policy else set()
+
+    def ads_identity(org_id: str) -> AdsIdentity:
+        """The org's own manager account and credentials (issue 15: per-org login-customer-id)."""
+        policy = state.get_org(org_id)
+        if policy is None:
+            return AdsIdentity()
+        return AdsIdentity(login_customer_id=policy.connected.google_ads_login_customer_id,
+                           credentials_ref=policy.google_ads_credentials_ref)
 
     def ac_accounts(org_id: str) -> dict[str, Any]:
         policy = state.get_org(org_id)
         return {a.account_id: a for a in policy.connected.activecampaign} if policy else {}
 
     return {
-        Platform.GOOGLE_ADS: GoogleAdsConnector(allowed_customers=customers),
+        Platform.GOOGLE_ADS: GoogleAdsConnector(allowed_customers=customers, identity_for=ads_identity),
         Platform.ACTIVECAMPAIGN: ActiveCampaignConnector(accounts_for_org=ac_accounts),
     }
 

@@ -4,7 +4,8 @@ Importing this package does not import `google.ads` (about 1,500 modules and ~1 
 on the first call that needs a client. See docs/google-ads.md.
 """
 
-from connectors.google_ads.config import API_VERSION, AdsConfig, load_config, shared_client
+from connectors.google_ads.config import API_VERSION, AdsConfig, AdsIdentity, load_config, shared_client
 from connectors.google_ads.connector import GoogleAdsConnector, GoogleAdsSettings
 
-__all__ = ["API_VERSION", "AdsConfig", "GoogleAdsConnector", "GoogleAdsSettings", "load_config", "shared_client"]
+__all__ = ["API_VERSION", "AdsConfig", "AdsIdentity", "GoogleAdsConnector", "GoogleAdsSettings", "load_config",
+           "shared_client"]

@@ -73,7 +73,7 @@ class Applier:
 
     def _build(self, runs: list[_Run]) -> None:
         try:
-            client = self.connector.client
+            client = self.connector.client_for(self.customer_id)
         except PlatformError as error:  # not configured: every action fails the same way, nothing sent
             for run in runs:
                 self._fail(run, error)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,9 +68,10 @@ def _customer_id(value: Any, name: str) -> str | None:
 
 
 def load_config(env: Mapping[str, str] | None = None, yaml_path: str | Path | None = None,
-                login_customer_id: str | None = None) -> AdsConfig:
+                login_customer_id: str | None = None, overrides: Mapping[str, Any] | None = None) -> AdsConfig:
     """Read the configuration: an explicit YAML path, else `GOOGLE_ADS_CONFIGURATION_FILE_PATH`, else the
-    `GOOGLE_ADS_*` variables. A missing or unusable configuration is `NotConnectedError` (nothing sent)."""
+    `GOOGLE_ADS_*` variables; keys given in `overrides` (an org's own credentials) win. A missing or unusable
+    configuration is `NotConnectedError` (nothing sent)."""
     env = os.environ if env is None else env
     path = yaml_path or env.get(f"{_ENV_PREFIX}CONFIGURATION_FILE_PATH")
     if path:
@@ -84,6 +85,7 @@ def load_config(env: Mapping[str, str] | None = None, yaml_path: str | Path | No
         data = {key: raw.get(key) for key in _KEYS}
     else:
         data = {key: env.get(_ENV_PREFIX + key.upper()) for key in _KEYS}
+    data.update({key: value for key, value in (overrides or {}).items() if key in _KEYS and value not in (None, "")})
     token = str(data["developer_token"] or "").strip()
     if not token:
         raise NotConnectedError("Google Ads is not configured: no developer token "
@@ -137,6 +139,41 @@ def build_client(config: AdsConfig) -> Any:
 
 _CLIENTS: dict[AdsConfig, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class AdsIdentity:
+    """Whom the Operator acts as for one organization: the manager account whose hierarchy reaches the
+    org's customers (sent as `login-customer-id`) and a reference to the org's own credentials (None: the
+    environment's). Equal identities share one client."""
+
+    login_customer_id: str | None = None
+    credentials_ref: str | None = None
+
+
+SecretResolver = Callable[[str], str]
+
+
+def _org_overrides(ref: str, resolve: SecretResolver) -> dict[str, Any]:
+    """The org's credentials: the referenced secret holds a google-ads.yaml document (library key names)."""
+    try:
+        raw = yaml.safe_load(resolve(ref))
+    except LookupError as error:
+        raise NotConnectedError(f"the Google Ads credentials {ref} cannot be read: {error}") from None
+    except yaml.YAMLError:
+        raise NotConnectedError(f"the Google Ads credentials {ref} are not a google-ads.yaml document") from None
+    if not isinstance(raw, dict):
+        raise NotConnectedError(f"the Google Ads credentials {ref} are not a google-ads.yaml mapping")
+    unknown = sorted(set(map(str, raw)) - set(_KEYS) - {"use_proto_plus"})
+    if unknown:
+        raise NotConnectedError(f"the Google Ads credentials {ref} have unknown keys: {', '.join(unknown)}")
+    return raw
+
+
+def config_for(identity: AdsIdentity, resolve: SecretResolver, env: Mapping[str, str] | None = None) -> AdsConfig:
+    """The configuration for one identity: the environment's, with the org's credentials and manager."""
+    overrides = _org_overrides(identity.credentials_ref, resolve) if identity.credentials_ref else {}
+    return load_config(env, login_customer_id=identity.login_customer_id, overrides=overrides)
 
 
 def shared_client(config: AdsConfig | None = None) -> Any:

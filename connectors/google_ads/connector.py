@@ -2,6 +2,8 @@
 
 Call discipline, in one place:
 - the org's customer allowlist is checked before anything is sent;
+- each org is called as its own identity (manager account = `login-customer-id`, credentials): one client
+  per distinct identity, cached, so agencies with several managers reach each customer through its own;
 - every RPC has a timeout (the library sets none);
 - reads and validate-only mutates are retried with tenacity on retryable and short rate-limit errors;
   quota exhaustion (`QuotaError.RESOURCE_EXHAUSTED`) never is;
@@ -22,7 +24,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from connectors.base import NotConnectedError, PlatformError, RateLimitedError, RetryableError
 from connectors.google_ads import gaql
-from connectors.google_ads.config import load_config, shared_client
+from connectors.google_ads.config import AdsIdentity, SecretResolver, config_for, shared_client
 from connectors.google_ads.errors import REQUEST_ID_KEY, map_error
 from connectors.google_ads.metrics import read_metrics
 from connectors.google_ads.reads import read_snapshots
@@ -34,6 +36,8 @@ from schemas.snapshots import Snapshot, SnapshotRequest
 
 T = TypeVar("T")
 AllowedCustomers = Callable[[str], set[str]]
+IdentityFor = Callable[[str], AdsIdentity]  # organization id -> its identity on Google Ads
+ClientFactory = Callable[[AdsIdentity], Any]
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,29 @@ class GoogleAdsSettings:
     max_ops_per_request: int = 10_000  # the API's per-mutate limit
 
 
-def default_client_factory() -> Any:
-    """The process-wide client from `GOOGLE_ADS_*` / google-ads.yaml (NotConnectedError when absent)."""
-    return shared_client(load_config())
+def _env_secret(ref: str) -> str:
+    from connectors.activecampaign.credentials import env_secret_resolver
+
+    return env_secret_resolver(ref)
+
+
+def default_client_factory(secret_resolver: SecretResolver = _env_secret) -> ClientFactory:
+    """Process-wide clients from `GOOGLE_ADS_*` / google-ads.yaml with each identity's manager and
+    credentials (NotConnectedError when unusable)."""
+    return lambda identity: shared_client(config_for(identity, secret_resolver))
+
+
+def _no_identity(organization_id: str) -> AdsIdentity:
+    return AdsIdentity()
+
+
+@dataclass
+class _Session:
+    """One identity's client, its service stubs (each opens a channel) and its request-id recorder."""
+
+    client: Any
+    recorder: Any
+    services: dict[str, Any]
 
 
 @cache
@@ -88,20 +112,28 @@ class GoogleAdsConnector:
     platform = Platform.GOOGLE_ADS
     mode: Literal["SANDBOX", "LIVE"] = "LIVE"
 
-    def __init__(self, allowed_customers: AllowedCustomers, *, client_factory: Callable[[], Any] | None = None,
-                 settings: GoogleAdsSettings | None = None):
+    def __init__(self, allowed_customers: AllowedCustomers, *, client_factory: ClientFactory | None = None,
+                 settings: GoogleAdsSettings | None = None, identity_for: IdentityFor | None = None,
+                 secret_resolver: SecretResolver | None = None):
         self.allowed_customers = allowed_customers
         self.settings = settings or GoogleAdsSettings()
-        self._client_factory = client_factory or default_client_factory
-        self._client: Any = None
-        self._services: dict[str, Any] = {}
+        self._client_factory = client_factory or default_client_factory(secret_resolver or _env_secret)
+        self._identity_for = identity_for or _no_identity
+        self._sessions: dict[AdsIdentity, _Session] = {}
+        self._org_of: dict[str, str] = {}  # customer -> the org it was last allowlisted for
         self._lock = threading.Lock()
-        self._recorder: Any = None
 
     # ------------------------------------------------------------------ port
 
-    def check_connection(self, account_id: str) -> None:
-        self.search(gaql.digits(account_id, "customer id"), gaql.check_query())
+    def check_connection(self, account_id: str, organization_id: str | None = None) -> None:
+        """A one-row read as the account's org (named, or remembered from an earlier allowlisted call)."""
+        customer = gaql.digits(account_id, "customer id")
+        organization_id = organization_id or self._org_of.get(customer)
+        if organization_id is not None:
+            refusal = self.refusal(organization_id, customer, Platform.GOOGLE_ADS, customer)
+            if refusal is not None:
+                raise refusal
+        self.search(customer, gaql.check_query())
 
     def snapshot(self, account_id: str, requests: Sequence[SnapshotRequest], now: datetime) -> dict[str, Snapshot]:
         self._refuse_foreign(account_id, requests)
@@ -140,24 +172,38 @@ class GoogleAdsConnector:
             return NotConnectedError(f"customer {account_id} was sent in a call for customer {called_for}")
         if account_id not in self.allowed_customers(organization_id):
             return NotConnectedError(f"customer {account_id} is not connected to organization {organization_id}")
+        earlier = self._org_of.setdefault(account_id, organization_id)
+        if earlier != organization_id and account_id in self.allowed_customers(earlier):
+            return NotConnectedError(f"customer {account_id} is connected to two organizations ({earlier} and "
+                                     f"{organization_id}): an account belongs to one organization only")
+        self._org_of[account_id] = organization_id
         return None
 
     # ------------------------------------------------------------------ client and calls
 
-    @property
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._client_factory()
-                self._recorder = _recorder_class()()
-            return self._client
+    def identity(self, customer_id: str) -> AdsIdentity:
+        """The identity a customer is called as: its org's (learnt at the allowlist check)."""
+        organization_id = self._org_of.get(customer_id)
+        return self._identity_for(organization_id) if organization_id is not None else AdsIdentity()
 
-    def service(self, name: str) -> Any:
-        client = self.client
+    def session(self, customer_id: str) -> _Session:
+        identity = self.identity(customer_id)
         with self._lock:
-            if name not in self._services:  # each get_service opens a channel: keep one per service
-                self._services[name] = client.get_service(name, interceptors=[self._recorder])
-            return self._services[name]
+            session = self._sessions.get(identity)
+            if session is None:
+                session = self._sessions[identity] = _Session(self._client_factory(identity),
+                                                              _recorder_class()(), {})
+            return session
+
+    def client_for(self, customer_id: str) -> Any:
+        return self.session(customer_id).client
+
+    def service(self, customer_id: str, name: str) -> Any:
+        session = self.session(customer_id)
+        with self._lock:
+            if name not in session.services:  # each get_service opens a channel: keep one per service
+                session.services[name] = session.client.get_service(name, interceptors=[session.recorder])
+            return session.services[name]
 
     def _retrying(self, call: Callable[[], T]) -> T:
         settings = self.settings
@@ -179,7 +225,7 @@ class GoogleAdsConnector:
 
     def search(self, customer_id: str, query: str) -> list[Any]:
         """All rows of a GAQL query (SearchStream: one request, no paging), retried when safe."""
-        service = self.service("GoogleAdsService")
+        service = self.service(customer_id, "GoogleAdsService")
 
         def once() -> list[Any]:
             try:
@@ -196,8 +242,8 @@ class GoogleAdsConnector:
         """One Mutate*Request for these operations: all-or-nothing (`partial_failure=False`, so each action
         lands whole or not at all), MUTABLE_RESOURCE results to verify what landed. Validate-only calls
         change nothing and are retried; real ones are sent once."""
-        client, call = self.client, SERVICES[service_name]
-        service = self.service(service_name)
+        session, call = self.session(customer_id), SERVICES[service_name]
+        client, service = session.client, self.service(customer_id, service_name)
         request = client.get_type(call.request_type)
         request.customer_id = customer_id
         request.operations.extend(operations)
@@ -206,7 +252,7 @@ class GoogleAdsConnector:
         request.response_content_type = client.enums.ResponseContentTypeEnum.MUTABLE_RESOURCE
 
         def once() -> tuple[Any, list[str]]:
-            with self._recorder.capture() as ids:
+            with session.recorder.capture() as ids:
                 try:
                     response = getattr(service, call.method)(request=request, timeout=self.settings.mutate_timeout_s)
                 except Exception as error:

@@ -155,7 +155,7 @@ def test_a_later_service_failing_after_an_earlier_one_landed_is_uncertain(connec
 def test_why_partial_failure_stays_off(connector: GoogleAdsConnector, fake: FakeGoogleAds) -> None:
     """With `partial_failure=True` Google applies the valid operations of a request and reports the rest by
     index: one action's negatives could land half. The connector therefore never sets it (see apply.py)."""
-    client = connector.client
+    client = connector.client_for(CUSTOMER)
     operations = []
     for campaign_id in ("111", "999"):
         op = client.get_type("CampaignCriterionOperation")
@@ -167,7 +167,7 @@ def test_why_partial_failure_stays_off(connector: GoogleAdsConnector, fake: Fake
     request.customer_id, request.partial_failure = CUSTOMER, True
     request.operations.extend(operations)
 
-    response = connector.service("CampaignCriterionService").mutate_campaign_criteria(request=request, timeout=5)
+    response = connector.service(CUSTOMER, "CampaignCriterionService").mutate_campaign_criteria(request=request, timeout=5)
 
     assert response.partial_failure_error.code == 3
     assert [bool(r.resource_name) for r in response.results] == [True, False]  # the failed slot is empty

@@ -157,7 +157,7 @@ class FakeGoogleAds:
             self._abort(context, grpc.StatusCode.UNAUTHENTICATED,
                         [ads_error("authentication_error", "OAUTH_TOKEN_INVALID", "bad OAuth token")],
                         "bad OAuth token", request_id)
-        if account is None or (account.manager_id and metadata.get("login-customer-id") != account.manager_id):
+        if account is None or not account.admits(metadata.get("login-customer-id")):
             self._abort(context, grpc.StatusCode.PERMISSION_DENIED,
                         [ads_error("authorization_error", "USER_PERMISSION_DENIED",
                                    f"no access to customer {request.customer_id}")],

@@ -54,7 +54,9 @@ class Account:
     customer_id: str
     currency: str = "USD"
     time_zone: str = "America/New_York"
-    manager_id: str | None = None  # when set, calls must name it as login-customer-id
+    manager_id: str | None = None  # the direct manager: calls must name a manager of its tree as login-customer-id
+    upper_managers: tuple[str, ...] = ()  # managers above `manager_id` (their login-customer-id reaches it too)
+    direct_access: bool = False  # the user is a user of the account itself (login-customer-id may be absent)
     campaigns: dict[int, Any] = field(default_factory=dict)
     budgets: dict[int, Any] = field(default_factory=dict)
     ad_groups: dict[int, Any] = field(default_factory=dict)
@@ -69,6 +71,15 @@ class Account:
     @property
     def prefix(self) -> str:
         return f"customers/{self.customer_id}"
+
+    def admits(self, login_customer_id: str | None) -> bool:
+        """Whether a call with this `login-customer-id` reaches the account (the manager hierarchy rule:
+        the login customer must be a manager above it, or the account itself for a direct user)."""
+        if self.manager_id is None:
+            return True
+        if login_customer_id in (self.manager_id, *self.upper_managers):
+            return True
+        return self.direct_access and login_customer_id in (None, self.customer_id)
 
     def new_id(self) -> int:
         self.next_id += 1
