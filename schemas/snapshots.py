@@ -62,13 +62,25 @@ class CampaignState(FrozenModel):
     start_date: date | None = None
     bidding: BiddingScheme
     budget_id: str | None = None
+    channel: str | None = None  # advertising channel type (Google Ads: "SEARCH", "DISPLAY", ...); None = unknown
+    learning_status: str | None = None  # bidding strategy system status, e.g. "LEARNING_NEW"; None = unknown
 
 
 class BudgetState(FrozenModel):
+    """A campaign budget. `amount` is the *daily* amount; a custom-period budget (Google Ads `CUSTOM_PERIOD`:
+    `total_amount` over the campaign's dates) has no daily amount (`amount=None`)."""
+
     budget_id: str
-    amount: Money
+    amount: Money | None
     explicitly_shared: bool = False
     reference_count: int = 1
+    period: Literal["DAILY", "CUSTOM_PERIOD"] = "DAILY"
+    total_amount: Money | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Changing it changes every campaign using it (explicitly shared, or used by several)."""
+        return self.explicitly_shared or self.reference_count > 1
 
 
 class Performance(FrozenModel):

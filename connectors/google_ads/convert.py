@@ -95,19 +95,30 @@ def normalized(scheme: BiddingScheme) -> BiddingScheme:
     return scheme
 
 
-def set_scheme(client: Any, campaign: Any, scheme: BiddingScheme) -> list[str]:
+def set_scheme(campaign: Any, scheme: BiddingScheme) -> list[str]:
     """Write the scheme into a Campaign update and return its mask paths.
 
-    Given fields are masked by their sub-path. A member with nothing set is an *empty message*, which a
-    generated field mask cannot see: its path is added by hand, or the API would silently change nothing.
+    Every modelled field is masked by its sub-field path (`maximize_conversions.target_cpa_micros`): a
+    given value is set, an absent one is cleared by the path without a value (the documented way to clear a
+    field). The parent path is never used: a field with sub-fields "may be cleared, but not updated" by it
+    (`FieldMaskError.FIELD_HAS_SUBFIELDS`). The member message is marked present so it becomes the
+    campaign's strategy even when every field is cleared.
+
+    Enhanced CPC is never switched on: it is no longer selectable for Search and Display campaigns
+    (Google Ads Help 2390590), so such a request is refused here, before anything is sent.
     """
+    if scheme.enhanced_cpc_enabled:
+        raise PermanentError("Enhanced CPC can no longer be switched on (Google Ads Help 2390590)",
+                             code="enhanced_cpc_unavailable")
     member = scheme.strategy
+    getattr(type(campaign).pb(campaign), member).SetInParent()
     paths = []
     for field in _MEMBER_FIELDS[member]:
         value = getattr(scheme, field)
+        sub = _SCHEME_FIELDS[field]
+        paths.append(f"{member}.{sub}")
         if value is None:
             continue
-        sub = _SCHEME_FIELDS[field]
         if field == "target_roas":
             converted: Any = float(value)
         elif field == "enhanced_cpc_enabled":
@@ -115,8 +126,4 @@ def set_scheme(client: Any, campaign: Any, scheme: BiddingScheme) -> list[str]:
         else:
             converted = to_micros(value, field)
         setattr(getattr(campaign, member), sub, converted)
-        paths.append(f"{member}.{sub}")
-    if not paths:
-        setattr(campaign, member, client.get_type(SCHEME_TYPES[member]))
-        paths.append(member)
     return paths

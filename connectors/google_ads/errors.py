@@ -121,10 +121,21 @@ def _parse(error: BaseException) -> _Parsed | None:
     return _Parsed(status, message, found, str(request_id) if request_id else None)
 
 
+# QuotaErrorEnum (v26 errors/quota_error.proto), as its comments describe each code:
+_QUOTA_KINDS: dict[str, type[PlatformError]] = {
+    "RESOURCE_TEMPORARILY_EXHAUSTED": RateLimitedError,  # "too many requests in a short amount of time"
+    "EXCESSIVE_SHORT_TERM_QUERY_RESOURCE_CONSUMPTION": RateLimitedError,  # "... over a short amount of time"
+    "RESOURCE_EXHAUSTED": QuotaExhaustedError,  # the developer token's daily operations
+    "EXCESSIVE_LONG_TERM_QUERY_RESOURCE_CONSUMPTION": QuotaExhaustedError,  # "... over an extended duration"
+    "PAYMENTS_PROFILE_ACTIVATION_RATE_LIMIT_EXCEEDED": QuotaExhaustedError,  # "wait for a week"
+    "ACCESS_PROHIBITED": AuthError,  # "access is prohibited": no retry helps
+}
+
+
 def _kind_of(detail: ErrorDetail) -> type[PlatformError]:
     family, _, name = detail.code.partition(".")
-    if family == "quota_error":
-        return QuotaExhaustedError if name == "RESOURCE_EXHAUSTED" else RateLimitedError
+    if family == "quota_error":  # an unknown quota code is not assumed to pass in seconds
+        return _QUOTA_KINDS.get(name, QuotaExhaustedError)
     if family in ("authentication_error", "authorization_error"):
         return AuthError
     if family == "internal_error" or (family == "database_error" and name == "CONCURRENT_MODIFICATION"):

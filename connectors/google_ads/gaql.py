@@ -70,9 +70,10 @@ def campaigns_query(campaign_ids: Iterable[str]) -> str:
     """Campaign state and its budget (an attributed resource, so one query covers both)."""
     fields = (
         "campaign.resource_name", "campaign.id", "campaign.name", "campaign.status", "campaign.start_date_time",
-        "campaign.campaign_budget", *BIDDING_FIELDS,
+        "campaign.campaign_budget", "campaign.advertising_channel_type", "campaign.bidding_strategy_system_status",
+        *BIDDING_FIELDS,
         "campaign_budget.id", "campaign_budget.amount_micros", "campaign_budget.explicitly_shared",
-        "campaign_budget.reference_count",
+        "campaign_budget.reference_count", "campaign_budget.period", "campaign_budget.total_amount_micros",
     )
     return f"SELECT {', '.join(fields)} FROM campaign WHERE campaign.id IN ({_ids(campaign_ids)})"
 
@@ -82,9 +83,10 @@ def labels_query(campaign_ids: Iterable[str]) -> str:
 
 
 def enabled_budgets_query() -> str:
-    """Budgets of every enabled campaign: the account's total daily budget (shared budgets count once)."""
-    return ("SELECT campaign.id, campaign_budget.id, campaign_budget.amount_micros FROM campaign "
-            "WHERE campaign.status = 'ENABLED'")
+    """Budgets of every enabled campaign: the account's total daily budget (shared budgets count once;
+    custom-period budgets have no daily amount)."""
+    return ("SELECT campaign.id, campaign_budget.id, campaign_budget.amount_micros, campaign_budget.period "
+            "FROM campaign WHERE campaign.status = 'ENABLED'")
 
 
 def campaign_metrics_query(campaign_ids: Iterable[str], start: date, end: date) -> str:

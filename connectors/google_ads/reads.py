@@ -139,7 +139,8 @@ class _Reader:
 
     def total_daily_budget(self) -> Decimal:
         budgets = {row.campaign_budget.id: row.campaign_budget.amount_micros
-                   for row in self.search(gaql.enabled_budgets_query())}
+                   for row in self.search(gaql.enabled_budgets_query())
+                   if row.campaign_budget.period.name != "CUSTOM_PERIOD"}
         return from_micros(sum(budgets.values()))
 
     def campaign_metrics(self, windows: dict[int, set[str]]) -> dict[tuple[int, str], Performance]:
@@ -201,8 +202,23 @@ def _campaign_state(row: Any, labels: list[str]) -> tuple[CampaignState | None, 
         return None, f"campaign {campaign.id}: unknown status {status}"
     start = date.fromisoformat(campaign.start_date_time[:10]) if campaign.start_date_time else None
     budget_id = str(row.campaign_budget.id) if row.campaign_budget.id else None
+    channel = campaign.advertising_channel_type.name
+    learning = campaign.bidding_strategy_system_status.name
     return CampaignState(campaign_id=str(campaign.id), name=campaign.name, status=status,
-                         labels=tuple(sorted(labels)), start_date=start, bidding=scheme, budget_id=budget_id), None
+                         labels=tuple(sorted(labels)), start_date=start, bidding=scheme, budget_id=budget_id,
+                         channel=None if channel in ("UNSPECIFIED", "UNKNOWN") else channel,
+                         learning_status=None if learning in ("UNSPECIFIED", "UNKNOWN") else learning), None
+
+
+def _budget_state(budget: Any) -> BudgetState:
+    """A custom-period budget (`total_amount_micros` over the campaign's dates) has no daily amount: it is
+    never read as 0.00 a day."""
+    common = {"budget_id": str(budget.id), "explicitly_shared": bool(budget.explicitly_shared),
+              "reference_count": budget.reference_count or 1}
+    if budget.period.name == "CUSTOM_PERIOD":
+        total = from_micros(budget.total_amount_micros) if "total_amount_micros" in budget else None
+        return BudgetState(amount=None, period="CUSTOM_PERIOD", total_amount=total, **common)
+    return BudgetState(amount=from_micros(budget.amount_micros), **common)
 
 
 def _keyword_state(row: Any, performance: Performance) -> KeywordState | None:
@@ -250,10 +266,7 @@ def _campaign_parts(request: SnapshotRequest, read: _Read, values: dict[str, Any
         values["campaign"], problem = _campaign_state(row, read.labels.get(campaign_id, []))
         missing.extend([problem] if problem else [])
     if P.BUDGET in parts and row.campaign_budget.id:
-        budget = row.campaign_budget
-        values["budget"] = BudgetState(budget_id=str(budget.id), amount=from_micros(budget.amount_micros),
-                                       explicitly_shared=bool(budget.explicitly_shared),
-                                       reference_count=budget.reference_count or 1)
+        values["budget"] = _budget_state(row.campaign_budget)
     elif P.BUDGET in parts:
         missing.append(f"budget of campaign {campaign_id}")
     if P.PERFORMANCE in parts:

@@ -56,6 +56,11 @@ def campaign_path(customer_id: str, campaign_id: str) -> str:
     return f"customers/{digits(customer_id, 'customer id')}/campaigns/{digits(campaign_id, 'campaign id')}"
 
 
+def criterion_prefix(customer_id: str, campaign_id: str) -> str:
+    """`customers/{c}/campaignCriteria/{campaign}~`: a criterion of this campaign ends with its digit id."""
+    return f"customers/{digits(customer_id, 'customer id')}/campaignCriteria/{digits(campaign_id, 'campaign id')}~"
+
+
 def _resource(result: Any, service: str) -> Any | None:
     field = SERVICES[service].resource_field
     return getattr(result, field) if field in result else None
@@ -96,6 +101,7 @@ def set_budget_amount(client: Any, op: SetBudgetAmount) -> list[Mutation]:
 def add_negative_keywords(client: Any, op: AddNegativeKeywordsOp) -> list[Mutation]:
     """One create per keyword. Creates are not idempotent: they are never re-sent after an ambiguous
     failure (the orchestrator reads the campaign's negatives instead)."""
+    prefix = criterion_prefix(op.customer_id, op.campaign_id)
     mutations = []
     for keyword in op.keywords:
         operation = client.get_type("CampaignCriterionOperation")
@@ -107,14 +113,20 @@ def add_negative_keywords(client: Any, op: AddNegativeKeywordsOp) -> list[Mutati
 
         def check(result: Any, text: str = keyword.text, match: str = keyword.match_type
                   ) -> tuple[dict[str, Any], bool | None]:
+            """Verified by the created criterion's resource name (a criterion of this campaign). The keyword
+            and `negative` are immutable: a MUTABLE_RESOURCE answer may leave them out, so they are compared
+            only when present (settlement reads the campaign's negatives when in doubt)."""
             landed: dict[str, Any] = {"resource_name": result.resource_name}
+            verified = result.resource_name.startswith(prefix) and result.resource_name[len(prefix):].isdigit()
             created = _resource(result, "CampaignCriterionService")
-            if created is None:
-                return landed, None
-            landed.update(text=created.keyword.text, match_type=created.keyword.match_type.name,
-                          negative=bool(created.negative))
-            return landed, (created.keyword.text.casefold() == text.casefold() and created.negative
-                            and created.keyword.match_type.name == match)
+            if created is not None and "keyword" in created:
+                landed.update(text=created.keyword.text, match_type=created.keyword.match_type.name)
+                verified = verified and (created.keyword.text.casefold() == text.casefold()
+                                         and created.keyword.match_type.name == match)
+            if created is not None and "negative" in created:
+                landed["negative"] = bool(created.negative)
+                verified = verified and bool(created.negative)
+            return landed, verified
 
         mutations.append(Mutation("CampaignCriterionService", operation, check))
     return mutations
@@ -122,7 +134,7 @@ def add_negative_keywords(client: Any, op: AddNegativeKeywordsOp) -> list[Mutati
 
 def remove_negative_keywords(client: Any, op: RemoveNegativeKeywordsOp, names: tuple[str, ...]) -> list[Mutation]:
     """Remove criteria by resource name (resolved from text + match type by the caller when needed)."""
-    prefix = f"customers/{digits(op.customer_id, 'customer id')}/campaignCriteria/{op.campaign_id}~"
+    prefix = criterion_prefix(op.customer_id, op.campaign_id)
     mutations = []
     for name in names:
         if not name.startswith(prefix) or not name[len(prefix):].isdigit():
@@ -160,7 +172,7 @@ def set_keyword_bid(client: Any, op: SetKeywordBid) -> list[Mutation]:
 def set_bidding_scheme(client: Any, op: SetBiddingScheme) -> list[Mutation]:
     operation = client.get_type("CampaignOperation")
     operation.update.resource_name = campaign_path(op.customer_id, op.campaign_id)
-    operation.update_mask.paths.extend(set_scheme(client, operation.update, op.scheme))
+    operation.update_mask.paths.extend(set_scheme(operation.update, op.scheme))
     wanted = normalized(op.scheme)
 
     def check(result: Any) -> tuple[dict[str, Any], bool | None]:

@@ -38,7 +38,7 @@ from schemas.operations import (
     SetCampaignStatus,
     SetKeywordBid,
 )
-from schemas.records import RollbackPlan
+from schemas.records import Reversibility, RollbackPlan
 from schemas.snapshots import CampaignState, KeywordState, Snapshot, SnapshotPart
 
 
@@ -118,7 +118,7 @@ class AdjustCampaignBudgetSpec(_CampaignSpec[AdjustCampaignBudget]):
     )
 
     def _new_amount(self, action: AdjustCampaignBudget, snapshot: Snapshot) -> Decimal:
-        return action.params.resolve(require(snapshot.budget, "budget").amount)
+        return action.params.resolve(require(require(snapshot.budget, "budget").amount, "daily budget amount"))
 
     def validate_against(self, action: Action, snapshot: Snapshot, now: datetime) -> str | None:
         own = self.own(action)
@@ -128,6 +128,11 @@ class AdjustCampaignBudgetSpec(_CampaignSpec[AdjustCampaignBudget]):
         if snapshot.budget is None:
             return f"campaign {own.target.campaign_id} has no budget in the snapshot"
         current = snapshot.budget.amount
+        if snapshot.budget.period != "DAILY" or current is None:
+            total = money(snapshot.budget.total_amount)
+            return (f"budget {snapshot.budget.budget_id} of campaign {own.target.campaign_id} has a custom period "
+                    f"({total or 'a'} total over the campaign's dates), not a daily amount: the Operator changes "
+                    "daily budgets only")
         if money(own.params.resolve(current)) == money(current):
             return f"the daily budget is already {money(current)}: nothing to do"
         return None
@@ -135,7 +140,7 @@ class AdjustCampaignBudgetSpec(_CampaignSpec[AdjustCampaignBudget]):
     def facts(self, action: Action, snapshot: Snapshot) -> ChangeFacts:
         own = self.own(action)
         key = self.entity_key(action)
-        if snapshot.budget is None:  # unknown current amount: only an absolute target is known
+        if snapshot.budget is None or snapshot.budget.amount is None:  # no daily amount: only an absolute target
             return ChangeFacts(entity_key=key, campaign_key=key, budget_after=own.params.new_daily_budget)
         before = snapshot.budget.amount
         after = self._new_amount(own, snapshot)
@@ -161,7 +166,7 @@ class AdjustCampaignBudgetSpec(_CampaignSpec[AdjustCampaignBudget]):
         return (self._op(own, snapshot, self._new_amount(own, snapshot)),)
 
     def _inverse(self, action: AdjustCampaignBudget, snapshot: Snapshot, action_id: str) -> tuple[Operation, ...]:
-        return (self._op(action, snapshot, require(snapshot.budget, "budget").amount),)
+        return (self._op(action, snapshot, require(require(snapshot.budget, "budget").amount, "daily budget amount")),)
 
     def _expected(self, action: AdjustCampaignBudget, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
         budget = require(snapshot.budget, "budget")
@@ -331,6 +336,23 @@ def scheme_state(scheme: BiddingScheme) -> dict[str, Any]:
     }
 
 
+# What Google Ads no longer lets a campaign select as its own (standard) strategy, with the documented
+# replacement (docs/google-ads.md names the sources).
+_STANDARD_TARGETS_ON_SEARCH = {"target_cpa": "maximize_conversions with a target_cpa",
+                               "target_roas": "maximize_conversion_value with a target_roas"}
+
+
+def unselectable(scheme: BiddingScheme, channel: str | None) -> str | None:
+    """Why Google Ads would refuse this scheme on a campaign of this channel (None: it may be set). An
+    unknown channel is read as Search, the stricter case."""
+    if scheme.enhanced_cpc_enabled:
+        return "Enhanced CPC is no longer selectable for Search and Display campaigns (Google Ads Help 2390590)"
+    if scheme.strategy in _STANDARD_TARGETS_ON_SEARCH and channel in (None, "SEARCH"):
+        return (f"a standard {scheme.strategy} strategy can no longer be set on Search campaigns (Google Ads "
+                f"Developer Blog, 2022); use {_STANDARD_TARGETS_ON_SEARCH[scheme.strategy]}")
+    return None
+
+
 class ChangeBidStrategySpec(_CampaignSpec[ChangeBidStrategy]):
     parts: ClassVar = frozenset({SnapshotPart.CAMPAIGN})
 
@@ -340,11 +362,36 @@ class ChangeBidStrategySpec(_CampaignSpec[ChangeBidStrategy]):
         if reason is None and scheme_state(self._campaign(snapshot).bidding) == scheme_state(own.params):
             reason = (f"campaign {own.target.campaign_id} already bids with this {own.params.strategy} scheme: "
                       "nothing to do")
+        if reason is None:
+            refused = unselectable(own.params, self._campaign(snapshot).channel)
+            reason = f"campaign {own.target.campaign_id}: {refused}" if refused else None
         return reason
+
+    def _lost(self, snapshot: Snapshot) -> str | None:
+        """Why the campaign's current strategy could not be restored by a rollback (None: it could)."""
+        campaign = snapshot.campaign
+        if campaign is None:
+            return None
+        refused = unselectable(campaign.bidding, campaign.channel)
+        return f"the current {campaign.bidding.strategy} strategy cannot be restored: {refused}" if refused else None
 
     def facts(self, action: Action, snapshot: Snapshot) -> ChangeFacts:
         key = self.entity_key(action)
-        return ChangeFacts(entity_key=key, campaign_key=key)
+        lost = self._lost(snapshot)
+        if lost is None:
+            return ChangeFacts(entity_key=key, campaign_key=key)
+        return ChangeFacts(entity_key=key, campaign_key=key, reversibility=Reversibility.NONE,
+                           irreversible_parts=(lost,))
+
+    def rollback_plan(self, action: Action, snapshot: Snapshot, action_id: str) -> RollbackPlan:
+        """A strategy Google no longer accepts cannot be rolled back to: the plan says so up front (and the
+        `irreversible` rule sees it through the facts) instead of failing at rollback time."""
+        plan = super().rollback_plan(action, snapshot, action_id)
+        lost = self._lost(snapshot)
+        if lost is None:
+            return plan
+        return plan.model_copy(update={"inverse_ops": (), "reversibility": Reversibility.NONE,
+                                       "irreversible_parts": (lost,), "note": f"Not reversible: {lost}."})
 
     def observed_state(self, action: Action, snapshot: Snapshot) -> dict[str, Any]:
         return {"bidding": scheme_state(snapshot.campaign.bidding) if snapshot.campaign else None}

@@ -181,7 +181,7 @@ def random_action(rng: random.Random, w: World, now: datetime) -> dict[str, Any]
                 "params": {"keywords": [{"text": t, "match_type": "EXACT"} for t in rng.sample(texts, 1)]}}
     if kind == "strategy":
         return {"type": "change_bid_strategy", "target": target,
-                "params": {"strategy": "target_cpa", "target_cpa": _money(rng, 5, 50)}}
+                "params": {"strategy": "maximize_conversions", "target_cpa": _money(rng, 5, 50)}}
     mail = {"account_id": w.mail, "campaign_id": rng.choice(w.email_campaigns)}
     if kind == "email":
         return {"type": "pause_email_campaign", "target": mail, "params": {}}

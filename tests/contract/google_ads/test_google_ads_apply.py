@@ -44,7 +44,8 @@ def test_masks_are_explicit_and_requests_atomic_with_timeouts(connector: GoogleA
         batch("scheme", (SetBiddingScheme(customer_id=CUSTOMER, campaign_id="222",
                                           scheme=BiddingScheme(strategy="manual_cpc")),)),
         batch("target", (SetBiddingScheme(customer_id=CUSTOMER, campaign_id="333",
-                                          scheme=BiddingScheme(strategy="target_cpa", target_cpa=Decimal("25"))),)),
+                                          scheme=BiddingScheme(strategy="maximize_conversions",
+                                                               target_cpa=Decimal("25"))),)),
         batch("clear", (SetKeywordBid(customer_id=CUSTOMER, ad_group_id="5001", criterion_id="7001", cpc_bid=None),)),
     ])
 
@@ -57,12 +58,13 @@ def test_masks_are_explicit_and_requests_atomic_with_timeouts(connector: GoogleA
         assert call.request.response_content_type == MUTABLE_RESOURCE
         assert call.deadline_s is not None and 0 < call.deadline_s <= FAST.mutate_timeout_s
     assert [list(op.update_mask.paths) for op in campaigns.request.operations] == [
-        ["status"], ["manual_cpc"], ["target_cpa.target_cpa_micros"]]  # the empty message is masked by hand
+        ["status"], ["manual_cpc.enhanced_cpc_enabled"],  # sub-field paths, never a parent with sub-fields
+        ["maximize_conversions.target_cpa_micros"]]
     [clear] = keywords.request.operations
     assert list(clear.update_mask.paths) == ["cpc_bid_micros"] and not clear.update.HasField("cpc_bid_micros")
     account = fake.account(CUSTOMER)
     assert account.scheme(222) == ("manual_cpc", {})
-    assert account.scheme(333) == ("target_cpa", {"target_cpa_micros": 25_000_000})
+    assert account.scheme(333) == ("maximize_conversions", {"target_cpa_micros": 25_000_000})
     assert account.keyword_bid(KEYWORD_OWN_BID) is None
 
 

@@ -63,7 +63,7 @@ SCENARIOS: dict[str, tuple[Callable[[], FakeWorld], dict[str, Any]]] = {
                                         "target": {"customer_id": CUSTOMER, "ad_group_id": "222",
                                                    "criterion_id": "333"}}),
     "change_bid_strategy": (_ads_world, {"type": "change_bid_strategy", "target": CAMPAIGN,
-                                         "params": {"strategy": "target_cpa", "target_cpa": "25"}}),
+                                         "params": {"strategy": "maximize_conversions", "target_cpa": "25"}}),
     "create_subject_line_test": (_ac_world, {"type": "create_subject_line_test",
                                              "target": {"account_id": AC, "campaign_id": "7"},
                                              "params": {"variants": ["Hello", "Hi there"]}}),

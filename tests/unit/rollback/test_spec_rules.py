@@ -94,7 +94,7 @@ def test_keyword_bid_needs_manual_cpc_and_a_live_keyword() -> None:
 
 def test_same_bidding_scheme_is_nothing_to_do() -> None:
     world, action = scenario("change_bid_strategy")
-    world.campaigns["111"]["bidding"] = BiddingScheme(strategy="target_cpa", target_cpa=Decimal("25.00"))
+    world.campaigns["111"]["bidding"] = BiddingScheme(strategy="maximize_conversions", target_cpa=Decimal("25.00"))
     assert "nothing to do" in (reason(world, action) or "")
 
 

@@ -1,18 +1,22 @@
 """Mutate semantics of the four services the connector uses, as the API documents them.
 
-- An update applies exactly the masked fields (a masked field without a value is cleared; an empty
-  message that is not in the mask changes nothing: the pitfall the connector must avoid).
+- An update applies exactly the masked fields (a masked field without a value is cleared; a message
+  field with sub-fields may be cleared but not updated by its own path; an empty message that is not in
+  the mask changes nothing).
 - `partial_failure=False`: one invalid operation rejects the whole request (INVALID_ARGUMENT, every
   error located at its `operations[i]`), nothing is applied. `partial_failure=True`: valid operations
   apply, failed ones leave an empty result and the errors come back in `partial_failure_error`.
 - `validate_only`: errors only, no results, no change.
-- `response_content_type=MUTABLE_RESOURCE`: results carry the resource without output-only fields.
+- `response_content_type=MUTABLE_RESOURCE`: results carry the resource name and mutable fields only.
+- Masks, mutability and resource names are judged by the library's own types (see protos.py); the
+  strategies Google no longer accepts are refused (standard Target CPA/ROAS on Search, Enhanced CPC on).
+- Every applied change is recorded as a `change_event` by the API client (see state.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from google.ads.googleads.v26.errors.types import errors as error_types
 from google.ads.googleads.v26.services.types import (
@@ -21,10 +25,11 @@ from google.ads.googleads.v26.services.types import (
     campaign_criterion_service,
     campaign_service,
 )
-from google.protobuf import any_pb2, field_mask_pb2
+from google.protobuf import any_pb2
 from google.rpc import status_pb2
 
-from .state import Account, AdGroupCriterion, Campaign, CampaignBudget, CampaignCriterion
+from . import protos
+from .state import CUSTOM_PERIOD, SEARCH_CHANNEL, Account, AdGroupCriterion, CampaignCriterion
 
 GoogleAdsFailure = error_types.GoogleAdsFailure.pb()
 GoogleAdsError = error_types.GoogleAdsError.pb()
@@ -65,56 +70,98 @@ def _id(resource_name: str) -> str:
     return resource_name.rsplit("/", 1)[-1]
 
 
-def _check_mask(index: int, op: Any, message_type: Any, mutable: set[str]) -> list[str]:
+def _own(account: Account, index: int, kind: str, name: str, *path: str) -> dict[str, str]:
+    """The ids of a resource name of this customer (the library's parser), or the API's error."""
+    ids = protos.parse_name(kind, name)
+    if not ids:
+        raise _fail(index, "request_error", "RESOURCE_NAME_MALFORMED", f"{name!r} is not a {kind} resource name",
+                    *path)
+    if ids["customer_id"] != account.customer_id:
+        raise _fail(index, "request_error", "INVALID_CUSTOMER_ID",
+                    f"{name} belongs to another customer than {account.customer_id}", *path)
+    return ids
+
+
+def _check_mask(index: int, op: Any) -> list[str]:
+    if op.WhichOneof("operation") != "update":
+        if op.update_mask.paths:
+            raise _fail(index, "field_mask_error", "FIELD_MASK_NOT_ALLOWED",
+                        "the field mask must be empty for create and remove operations", "update_mask")
+        return []
     paths = [p for p in op.update_mask.paths if p != "resource_name"]
     if not paths:
         raise _fail(index, "field_mask_error", "FIELD_MASK_MISSING", "update_mask is required", "update_mask")
-    for path in paths:
-        if not field_mask_pb2.FieldMask(paths=[path]).IsValidForDescriptor(message_type.DESCRIPTOR):
-            raise _fail(index, "field_mask_error", "FIELD_NOT_FOUND", f"no field {path}", "update_mask")
-        if path.split(".")[0] not in mutable:
-            raise _fail(index, "field_error", "IMMUTABLE_FIELD", f"{path} cannot be changed", "update", path)
+    problem = protos.mask_problem(paths, op.update)
+    if problem is not None:
+        family, name, message = problem
+        raise _fail(index, family, name, message, "update_mask")
     return paths
 
 
-def _merge(op: Any, paths: list[str], stored: Any) -> None:
-    field_mask_pb2.FieldMask(paths=paths).MergeMessage(op.update, stored, replace_message_field=True)
+def _merged(op: Any, stored: Any) -> Any:
+    """The stored resource as it would be after this update (a copy: validation changes nothing)."""
+    result = type(stored)()
+    result.CopyFrom(stored)
+    protos.apply_mask(_check_mask(0, op), op.update, result)
+    return result
 
 
 class CampaignHandler:
     field = "campaign"
     response = campaign_service.MutateCampaignsResponse.pb()
-    mutable: ClassVar[set[str]] = {"status", "name", "bidding_strategy", "manual_cpc", "maximize_conversions",
-               "maximize_conversion_value", "target_cpa", "target_roas", "target_spend"}
 
     def validate(self, account: Account, op: Any, i: int) -> None:
         if op.WhichOneof("operation") != "update":
             raise _fail(i, "mutate_error", "MUTATE_NOT_ALLOWED", "the fake only updates campaigns")
-        if not _id(op.update.resource_name).isdigit() or int(_id(op.update.resource_name)) not in account.campaigns:
+        ids = _own(account, i, "campaign", op.update.resource_name, "update", "resource_name")
+        if int(ids["campaign_id"]) not in account.campaigns:
             raise _fail(i, "mutate_error", "RESOURCE_NOT_FOUND", f"no campaign {op.update.resource_name}",
                         "update", "resource_name")
-        _check_mask(i, op, Campaign, self.mutable)
+        paths = _check_mask(i, op)
+        after = _merged(op, account.campaigns[int(ids["campaign_id"])])
+        member = after.WhichOneof("campaign_bidding_strategy")
+        touched = {p.split(".")[0] for p in paths}
+        if member is None:
+            raise _fail(i, "field_error", "REQUIRED", "a campaign needs a bidding strategy", "update")
+        if member in touched and member in ("target_cpa", "target_roas") \
+                and after.advertising_channel_type == SEARCH_CHANNEL:
+            # Google Ads Developer Blog 2022: standard Target CPA / Target ROAS can no longer be created or
+            # updated on Search campaigns; use maximize_conversions / maximize_conversion_value with a target.
+            raise _fail(i, "bidding_error", "INVALID_ANONYMOUS_BIDDING_STRATEGY_TYPE",
+                        f"standard {member} is not available for Search campaigns", "update", member)
+        if member == "manual_cpc" and "manual_cpc" in touched and after.manual_cpc.enhanced_cpc_enabled:
+            # Google Ads Help 2390590: Enhanced CPC is no longer selectable for Search and Display.
+            raise _fail(i, "bidding_error", "BIDDING_STRATEGY_TRANSITION_NOT_ALLOWED",
+                        "Enhanced CPC can no longer be enabled", "update", "manual_cpc", "enhanced_cpc_enabled")
 
     def apply(self, account: Account, op: Any) -> tuple[str, Any]:
         campaign_id = int(_id(op.update.resource_name))
-        _merge(op, _check_mask(0, op, Campaign, self.mutable), account.campaigns[campaign_id])
-        view = account.campaign_view(campaign_id)
-        view.ClearField("bidding_strategy_type")  # output only
-        return view.resource_name, view
+        protos.apply_mask(_check_mask(0, op), op.update, account.campaigns[campaign_id])
+        account.record_api_change("CAMPAIGN", op.update.resource_name, "UPDATE", list(op.update_mask.paths))
+        return op.update.resource_name, account.campaign_view(campaign_id)
 
 
 class BudgetHandler:
     field = "campaign_budget"
     response = campaign_budget_service.MutateCampaignBudgetsResponse.pb()
-    mutable: ClassVar[set[str]] = {"amount_micros", "name", "delivery_method"}
 
     def validate(self, account: Account, op: Any, i: int) -> None:
         if op.WhichOneof("operation") != "update":
             raise _fail(i, "mutate_error", "MUTATE_NOT_ALLOWED", "the fake only updates budgets")
         name = op.update.resource_name
-        if not _id(name).isdigit() or int(_id(name)) not in account.budgets:
+        ids = _own(account, i, "campaign_budget", name, "update", "resource_name")
+        if int(ids["campaign_budget_id"]) not in account.budgets:
             raise _fail(i, "mutate_error", "RESOURCE_NOT_FOUND", f"no budget {name}", "update", "resource_name")
-        if "amount_micros" in _check_mask(i, op, CampaignBudget, self.mutable):
+        paths = _check_mask(i, op)
+        stored = account.budgets[int(ids["campaign_budget_id"])]
+        custom = stored.period == CUSTOM_PERIOD
+        if "amount_micros" in paths and custom:
+            raise _fail(i, "campaign_budget_error", "BUDGET_AMOUNT_MUST_BE_UNSET_FOR_CUSTOM_BUDGET_PERIOD",
+                        "a custom-period budget has a total amount, not a daily one", "update", "amount_micros")
+        if "total_amount_micros" in paths and not custom:
+            raise _fail(i, "campaign_budget_error", "TOTAL_BUDGET_AMOUNT_MUST_BE_UNSET_FOR_BUDGET_PERIOD_DAILY",
+                        "a daily budget has no total amount", "update", "total_amount_micros")
+        if "amount_micros" in paths:
             amount = op.update.amount_micros
             if not op.update.HasField("amount_micros") or amount <= 0:
                 raise _fail(i, "campaign_budget_error", "NEGATIVE_MONEY_AMOUNT", "the amount must be positive",
@@ -126,10 +173,9 @@ class BudgetHandler:
 
     def apply(self, account: Account, op: Any) -> tuple[str, Any]:
         budget_id = int(_id(op.update.resource_name))
-        _merge(op, _check_mask(0, op, CampaignBudget, self.mutable), account.budgets[budget_id])
-        view = CampaignBudget()
-        view.CopyFrom(account.budgets[budget_id])
-        return view.resource_name, view
+        protos.apply_mask(_check_mask(0, op), op.update, account.budgets[budget_id])
+        account.record_api_change("CAMPAIGN_BUDGET", op.update.resource_name, "UPDATE", list(op.update_mask.paths))
+        return op.update.resource_name, account.budget_view(op.update.resource_name)
 
 
 class CampaignCriterionHandler:
@@ -138,20 +184,25 @@ class CampaignCriterionHandler:
 
     def validate(self, account: Account, op: Any, i: int) -> None:
         which = op.WhichOneof("operation")
+        _check_mask(i, op)
         if which == "remove":
+            _own(account, i, "campaign_criterion", op.remove, "remove")
             if op.remove not in account.negatives:
                 raise _fail(i, "mutate_error", "RESOURCE_NOT_FOUND", f"no criterion {op.remove}", "remove")
             return
         if which != "create":
             raise _fail(i, "mutate_error", "MUTATE_NOT_ALLOWED", "the fake only creates and removes criteria")
         create = op.create
-        campaign = _id(create.campaign)
-        if not campaign.isdigit() or int(campaign) not in account.campaigns:
+        ids = _own(account, i, "campaign", create.campaign, "create", "campaign")
+        if int(ids["campaign_id"]) not in account.campaigns:
             raise _fail(i, "mutate_error", "RESOURCE_NOT_FOUND", f"no campaign {create.campaign}", "create", "campaign")
         if not create.negative or not create.HasField("keyword"):
             raise _fail(i, "mutate_error", "MUTATE_NOT_ALLOWED", "the fake only creates negative keywords", "create")
         if not create.keyword.text.strip():
             raise _fail(i, "field_error", "REQUIRED", "keyword text is required", "create", "keyword", "text")
+        if create.keyword.match_type < 2:  # UNSPECIFIED / UNKNOWN
+            raise _fail(i, "field_error", "REQUIRED", "keyword match type is required", "create", "keyword",
+                        "match_type")
         if len(create.keyword.text) > 80:
             raise _fail(i, "criterion_error", "KEYWORD_TEXT_TOO_LONG", "keyword text is too long",
                         "create", "keyword", "text")
@@ -159,10 +210,12 @@ class CampaignCriterionHandler:
     def apply(self, account: Account, op: Any) -> tuple[str, Any]:
         if op.WhichOneof("operation") == "remove":
             del account.negatives[op.remove]
+            account.record_api_change("CAMPAIGN_CRITERION", op.remove, "REMOVE", [])
             return op.remove, None
         campaign_id = int(_id(op.create.campaign))
         name = account.add_negative(campaign_id, op.create.keyword.text, "UNSPECIFIED")
         account.negatives[name].keyword.match_type = op.create.keyword.match_type
+        account.record_api_change("CAMPAIGN_CRITERION", name, "CREATE", [])
         view = CampaignCriterion()
         view.CopyFrom(account.negatives[name])
         return name, view
@@ -171,15 +224,15 @@ class CampaignCriterionHandler:
 class AdGroupCriterionHandler:
     field = "ad_group_criterion"
     response = ad_group_criterion_service.MutateAdGroupCriteriaResponse.pb()
-    mutable: ClassVar[set[str]] = {"cpc_bid_micros", "status"}
 
     def validate(self, account: Account, op: Any, i: int) -> None:
         if op.WhichOneof("operation") != "update":
             raise _fail(i, "mutate_error", "MUTATE_NOT_ALLOWED", "the fake only updates keywords")
+        _own(account, i, "ad_group_criterion", op.update.resource_name, "update", "resource_name")
         if op.update.resource_name not in account.keywords:
             raise _fail(i, "mutate_error", "RESOURCE_NOT_FOUND", f"no keyword {op.update.resource_name}",
                         "update", "resource_name")
-        paths = _check_mask(i, op, AdGroupCriterion, self.mutable)
+        paths = _check_mask(i, op)
         if "cpc_bid_micros" in paths and op.update.HasField("cpc_bid_micros"):
             bid = op.update.cpc_bid_micros
             if bid < 10_000:
@@ -190,7 +243,8 @@ class AdGroupCriterionHandler:
 
     def apply(self, account: Account, op: Any) -> tuple[str, Any]:
         name = op.update.resource_name
-        _merge(op, _check_mask(0, op, AdGroupCriterion, self.mutable), account.keywords[name])
+        protos.apply_mask(_check_mask(0, op), op.update, account.keywords[name])
+        account.record_api_change("AD_GROUP_CRITERION", name, "UPDATE", list(op.update_mask.paths))
         view = AdGroupCriterion()
         view.CopyFrom(account.keywords[name])
         return name, view
@@ -205,11 +259,9 @@ HANDLERS: dict[str, Any] = {
 
 
 def _current(account: Account, service: str, name: str) -> Any | None:
-    """The stored resource as a MUTABLE_RESOURCE result would show it (None: it does not exist)."""
+    """The stored resource (None: it does not exist)."""
     if service == "CampaignService":
-        view = account.campaign_view(int(_id(name)))
-        view.ClearField("bidding_strategy_type")
-        return view
+        return account.campaign_view(int(_id(name)))
     store = {"CampaignBudgetService": {b.resource_name: b for b in account.budgets.values()},
              "CampaignCriterionService": account.negatives, "AdGroupCriterionService": account.keywords}[service]
     return store.get(name)
@@ -226,7 +278,7 @@ def unchanged(account: Account, service: str, request: Any) -> Any:
         current = _current(account, service, result.resource_name) if result.resource_name else None
         result.ClearField(field)
         if current is not None and request.response_content_type == MUTABLE_RESOURCE:
-            getattr(result, field).CopyFrom(current)
+            getattr(result, field).CopyFrom(protos.mutable_view(current))
     return response
 
 
@@ -258,7 +310,7 @@ def mutate(account: Account, service: str, request: Any) -> Mutated:
             result.resource_name = name
             applied += 1
             if request.response_content_type == MUTABLE_RESOURCE and view is not None:
-                getattr(result, handler.field).CopyFrom(view)
+                getattr(result, handler.field).CopyFrom(protos.mutable_view(view))
     if errors:
         failure = GoogleAdsFailure(errors=list(errors.values()))
         response.partial_failure_error.CopyFrom(status_pb2.Status(

@@ -8,7 +8,7 @@ are derived from state whenever they are read, as Google would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,25 @@ SCHEME_TYPES = {
     "target_roas": bidding.TargetRoas.pb(),
     "target_spend": bidding.TargetSpend.pb(),
 }
+
+
+SEARCH_CHANNEL = Campaign.DESCRIPTOR.fields_by_name["advertising_channel_type"].enum_type.values_by_name["SEARCH"].number
+CUSTOM_PERIOD = CampaignBudget.DESCRIPTOR.fields_by_name["period"].enum_type.values_by_name["CUSTOM_PERIOD"].number
+API_USER = "operator-sa@example.iam.gserviceaccount.com"  # who the fake's API client is in change_event
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change_event row as the API reports it (`changed_fields` as mask paths)."""
+
+    at: datetime  # in the account's time zone, naive (change_event reports local times without a zone)
+    resource_type: str  # ChangeEventResourceType name: CAMPAIGN, CAMPAIGN_BUDGET, ...
+    resource_name: str
+    operation: str  # CREATE / UPDATE / REMOVE
+    client_type: str  # ChangeClientType name
+    user_email: str
+    changed_fields: tuple[str, ...] = ()
+    campaign: str | None = None
 
 
 def micros(amount: str | Decimal | int | float) -> int:
@@ -67,6 +86,9 @@ class Account:
     keyword_days: dict[str, dict[date, Day]] = field(default_factory=dict)
     term_days: dict[tuple[int, int, str], dict[date, Day]] = field(default_factory=dict)
     next_id: int = 900_000
+    changes: list[Change] = field(default_factory=list)
+    clock: datetime | None = None  # "now" in the account's zone (naive) for API changes; None: the wall clock
+    learning: dict[int, str] = field(default_factory=dict)  # campaign -> bidding_strategy_system_status name
 
     @property
     def prefix(self) -> str:
@@ -87,16 +109,22 @@ class Account:
 
     # ------------------------------------------------------------------ builders
 
-    def add_budget(self, budget_id: int, amount: str, *, shared: bool = False) -> None:
+    def add_budget(self, budget_id: int, amount: str, *, shared: bool = False, total: str | None = None) -> None:
+        """A daily budget of `amount`, or (with `total`) a custom-period budget of `total` over its dates."""
         budget = CampaignBudget(resource_name=f"{self.prefix}/campaignBudgets/{budget_id}", id=budget_id,
-                                name=f"Budget {budget_id}", amount_micros=micros(amount), explicitly_shared=shared)
+                                name=f"Budget {budget_id}", explicitly_shared=shared, period="DAILY")
+        if total is None:
+            budget.amount_micros = micros(amount)
+        else:
+            budget.period, budget.total_amount_micros = CUSTOM_PERIOD, micros(total)
         self.budgets[budget_id] = budget
 
     def add_campaign(self, campaign_id: int, name: str, *, budget: int, status: str = "ENABLED",
-                     scheme: str = "manual_cpc", start: str = "2025-01-10", **scheme_fields: Any) -> None:
+                     scheme: str = "manual_cpc", start: str = "2025-01-10", channel: str = "SEARCH",
+                     **scheme_fields: Any) -> None:
         row = Campaign(resource_name=f"{self.prefix}/campaigns/{campaign_id}", id=campaign_id, name=name,
                        status=status, campaign_budget=self.budgets[budget].resource_name,
-                       start_date_time=f"{start} 00:00:00")
+                       start_date_time=f"{start} 00:00:00", advertising_channel_type=channel)
         member = getattr(row, scheme)
         member.SetInParent()
         for key, value in scheme_fields.items():
@@ -141,6 +169,24 @@ class Account:
     def add_term_day(self, campaign_id: int, ad_group_id: int, term: str, day: date, **metrics: Any) -> None:
         self.term_days.setdefault((campaign_id, ad_group_id, term), {})[day] = _day(**metrics)
 
+    def record_change(self, change: Change) -> None:
+        self.changes.append(change)
+
+    def record_api_change(self, resource_type: str, resource_name: str, operation: str,
+                          paths: list[str]) -> None:
+        """What change_event shows for a mutate through the API (client GOOGLE_ADS_API, the API user)."""
+        from zoneinfo import ZoneInfo
+
+        now = self.clock or datetime.now(ZoneInfo(self.time_zone)).replace(tzinfo=None)
+        campaign = None
+        if resource_type == "CAMPAIGN":
+            campaign = resource_name
+        elif resource_type == "CAMPAIGN_CRITERION":
+            campaign = f"{self.prefix}/campaigns/{resource_name.rsplit('/', 1)[1].split('~')[0]}"
+        self.changes.append(Change(now.replace(microsecond=0),
+                                   resource_type, resource_name, operation, "GOOGLE_ADS_API", API_USER,
+                                   tuple(p for p in paths if p != "resource_name"), campaign))
+
     # ------------------------------------------------------------------ derived (output-only) fields
 
     def campaign_view(self, campaign_id: int) -> Any:
@@ -148,6 +194,7 @@ class Account:
         row.CopyFrom(self.campaigns[campaign_id])
         member = row.WhichOneof("campaign_bidding_strategy")
         row.bidding_strategy_type = member.upper() if member and member != "bidding_strategy" else "UNSPECIFIED"
+        row.bidding_strategy_system_status = self.learning.get(campaign_id, "ENABLED")
         return row
 
     def budget_view(self, budget_name: str) -> Any:
