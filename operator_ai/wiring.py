@@ -61,15 +61,36 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-                   connectors: dict[Platform, PlatformConnector] | None = None) -> Services:
-    """Wire everything for the configured mode. `connectors` overrides platform adapters (tests)."""
+                   connectors: dict[Platform, PlatformConnector] | None = None, load_inputs: bool = True) -> Services:
+    """Wire everything for the configured mode. `connectors` overrides platform adapters (tests).
+
+    `load_inputs=False` (the CLI's `status`, `log`, `rollback`): the organization and opportunity files
+    are not read, so a broken input file never takes those commands down with it.
+    """
     settings = settings or Settings()
     clock = clock or utc_now
+    if not load_inputs:
+        settings = settings.model_copy(update={"seed_samples": False})
     build = _gcp_services if settings.backend == "gcp" else _local_services
     services = build(settings, clock)
     if connectors:
         services.connectors.update(connectors)
     return services
+
+
+def build_control_state(settings: Settings | None = None) -> tuple[StateStore, Callable[[], None]]:
+    """Only the state store (kill switches live there), for `stop` and `resume`: no input file, no log
+    store, no platform client, no model is touched, so the emergency stop works whatever else is broken."""
+    settings = settings or Settings()
+    if settings.backend == "gcp":
+        from connectors.firestore import build_firestore_stores
+
+        state, _ = build_firestore_stores(settings)
+        return state, lambda: None
+    from connectors.local import LocalStore
+
+    store = LocalStore.open(settings.database_path)
+    return store, store.close
 
 
 def _llm_helpers(settings: Settings) -> tuple[Any, Any, Any]:

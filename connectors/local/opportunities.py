@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from connectors.local.codec import parse_ts, ts
 from connectors.local.db import Database
+from connectors.local.inputs import parse_document, read_bytes, read_text
 from schemas.common import OrgId
 
 _MAX_ID = 200
@@ -58,17 +59,15 @@ def _utf8(text: str) -> bool:
 
 def read_opportunity_file(path: Path) -> list[Any]:
     """Raw rows of a `.json` file (a list, `{"opportunities": [...]}` or one object) or a JSONL file
-    (one value per line; a line that is not JSON, or not even UTF-8, is kept as its text)."""
+    (one value per line; a line that is not JSON, or not even UTF-8, is kept as its text, so it gets its
+    own REJECTED_INPUT row). A file that cannot be read at all raises `InputFileError` (file and line)."""
     if path.suffix.lower() == ".json":
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except RecursionError:
-            raise ValueError(f"{path}: the JSON document nests too deeply to read") from None
+        document, _ = parse_document("opportunities", path, read_text("opportunities", path))
         if isinstance(document, dict) and isinstance(document.get("opportunities"), list):
             return list(document["opportunities"])
         return list(document) if isinstance(document, list) else [document]
     rows: list[Any] = []
-    for data in path.read_bytes().splitlines():
+    for data in read_bytes("opportunities", path).splitlines():
         try:
             line = data.decode("utf-8")
         except UnicodeDecodeError:  # one bad line must not take the others with it

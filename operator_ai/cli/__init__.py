@@ -19,23 +19,52 @@ from operator_ai.cli.output import EXIT_ERROR
 
 
 class Context:
-    """Builds services on first use, so `--help` and usage errors never touch the database."""
+    """Builds services on first use, so `--help` and usage errors never touch the database.
+
+    `services` loads the input files (organizations, opportunities) as `run` and `plan` need;
+    `control_services` and `control_state` never read them, so `stop`, `resume`, `status`, `rollback`
+    and `log` keep working when an input file is missing or broken.
+    """
 
     def __init__(self) -> None:
         self._services: Any = None
+        self._state: Any = None
+        self._closers: list[Callable[[], None]] = []
 
-    @property
-    def services(self) -> Any:
+    def _build(self, load_inputs: bool) -> Any:
         if self._services is None:
             from operator_ai.settings import Settings
             from operator_ai.wiring import build_services
 
-            self._services = build_services(Settings())
+            self._services = build_services(Settings(), load_inputs=load_inputs)
         return self._services
+
+    @property
+    def services(self) -> Any:
+        return self._build(load_inputs=True)
+
+    @property
+    def control_services(self) -> Any:
+        return self._build(load_inputs=False)
+
+    @property
+    def control_state(self) -> Any:
+        """Only the state store (the kill switches), for the emergency stop."""
+        if self._services is not None:
+            return self._services.state
+        if self._state is None:
+            from operator_ai.settings import Settings
+            from operator_ai.wiring import build_control_state
+
+            self._state, closer = build_control_state(Settings())
+            self._closers.append(closer)
+        return self._state
 
     def close(self) -> None:
         if self._services is not None:
             self._services.close()
+        for closer in reversed(self._closers):
+            closer()
 
 
 def whoami(explicit: str | None) -> str:
@@ -62,11 +91,15 @@ def register(*modules: Callable[[click.Group], None]) -> None:
 
 
 def main() -> None:
+    from connectors.local.inputs import InputFileError
     from operator_ai.cli import admin_cmds, approval_cmds, report_cmds, run_cmds, serve_cmds
 
     register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add)
     try:
         cli(standalone_mode=True)
+    except InputFileError as error:  # already plain words naming the file and the line
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
     except Exception as error:  # a clean message, never a traceback with state in it
         click.echo(f"error: {type(error).__name__}: {error}", err=True)
         sys.exit(EXIT_ERROR)

@@ -54,17 +54,17 @@ def resume(ctx: Context, org: str | None, reason: str, by: str | None) -> None:
 
 
 def _switch(ctx: Context, org: str | None, active: bool, reason: str, by: str | None) -> None:
+    from operator_ai.wiring import utc_now
     from schemas.policy import KillSwitch
 
-    services = ctx.services
-    if org and services.state.get_org(org) is None:
+    state = ctx.control_state  # never the input files: the stop works whatever else is broken
+    if org and state.get_org(org) is None:
         click.echo(f"error: unknown organization {org!r}", err=True)
         sys.exit(EXIT_ERROR)
-    switch = KillSwitch(scope=org or "global", active=active, set_by=whoami(by), set_at=services.clock(),
-                        reason=reason)
-    services.state.set_kill_switch(switch)
-    state = "ON" if active else "off"
-    console.print(f"kill switch [bold]{switch.scope}[/bold] {state} (by {switch.set_by}: {reason})")
+    switch = KillSwitch(scope=org or "global", active=active, set_by=whoami(by), set_at=utc_now(), reason=reason)
+    state.set_kill_switch(switch)
+    shown = "ON" if active else "off"
+    console.print(f"kill switch [bold]{switch.scope}[/bold] {shown} (by {switch.set_by}: {reason})")
 
 
 @click.group()

@@ -103,7 +103,7 @@ def rollback(ctx: Context, action_id: str | None, org: str | None, since: str | 
     from operator_ai.orchestrator import new_run_id
     from rollback.executor import RollbackExecutor
 
-    services = ctx.services
+    services = ctx.control_services  # never the input files: a broken one must not stop a rollback
     if bool(action_id) == bool(org and since):
         raise click.UsageError("give ACTION_ID, or --org with --since")
     if action_id:

@@ -178,7 +178,7 @@ def _numbers(values: dict[str, Any] | None) -> str:
 def log_cmd(ctx: Context, org: str | None, since: str | None, statuses: tuple[str, ...], limit: int,
             as_json: bool) -> None:
     """The current state of every action (latest log row per action), newest first."""
-    services = ctx.services
+    services = ctx.control_services  # the log only: never the input files
     records = services.log.query(organization_id=org, since=parse_since(since, services.clock()),
                                  statuses=[ActionStatus(s) for s in statuses] or None, limit=limit)
     if as_json:
@@ -196,7 +196,7 @@ def log_cmd(ctx: Context, org: str | None, since: str | None, statuses: tuple[st
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
     """Mode, kill switches, pending approvals and action counts per organization."""
-    services = ctx.services
+    services = ctx.control_services  # what is stored, never the input files
     orgs = services.state.list_orgs()
     data: dict[str, Any] = {"mode": services.mode, "backend": services.settings.backend, "organizations": []}
     for policy in orgs:

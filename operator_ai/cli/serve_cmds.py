@@ -72,6 +72,7 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
     """Serve the approval page and the run endpoint on 127.0.0.1 with functions-framework."""
     from connectors.base import ApprovalError
     from operator_ai.approvals import validate_approver
+    from operator_ai.http.auth import is_approver
     from operator_ai.http.tokens import Signer, sign_login
     from operator_ai.orchestrator import Orchestrator
 
@@ -117,6 +118,9 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
             expires = time.time() + 12 * 3600
             click.echo(f"Sign in as {approver} (links valid 12 h):")
             for org_id in (orgs or tuple(sorted(known))):
+                if not is_approver(known[org_id], approver):
+                    click.echo(f"  {org_id}: {approver} is not one of its approvers (add them to `approvers`)")
+                    continue
                 token = sign_login(signer, approver=approver, organization_id=org_id, expires_at=expires)
                 click.echo(f"  {org_id}: {base_url}?login={token}")
         else:

@@ -5,12 +5,15 @@ differs between its cloudfunctions.net URL, its run.app URL and functions-framew
 
   GET  ?login=TOKEN   exchange a login link for a session cookie, then redirect to the list
                       (at OPERATOR_PUBLIC_BASE_URL, the function's public URL)
-  GET  ?link=TOKEN    one action, from a signed approval link (decide it once)
+  GET  ?link=TOKEN    one action, named by a signed approval link, for the signed-in approver
   GET                 the caller's organization's pending actions (HTML, or JSON with ?format=json)
   POST                a decision: action_id, plan_hash, decision=approve|reject, csrf_token [, link]
 
-GET never changes anything (link scanners in mail and chat open links). Every POST needs a CSRF token
-bound to the caller's session, IAP identity or link. `decide()` re-checks state and guardrails.
+Every request that shows or decides an action needs a signed-in person (IAP or session) who is an
+approver of that organization (`auth.signed_in_approver`). A link only says which action is meant; it
+carries no authority (links are posted to shared channels). GET never changes anything (link scanners
+open links). Every POST needs a CSRF token bound to the caller's session or IAP identity. `decide()`
+re-checks state and guardrails.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from operator_ai.http.auth import (
     Identity,
     check_csrf,
     csrf_token,
-    iap_identity,
-    link_identity,
-    session_identity,
+    link_claims,
+    require_approver,
+    signed_in_approver,
     start_session,
 )
 from operator_ai.http.responses import (
@@ -44,6 +47,7 @@ from operator_ai.http.responses import (
     wants_json,
 )
 from operator_ai.http.runtime import Runtime, runtime
+from operator_ai.http.tokens import LinkClaims
 from operator_ai.http.view import pending_view
 
 log = logging.getLogger("operator.http.approvals")
@@ -95,11 +99,14 @@ def _get(request: Any, rt: Runtime, as_json: bool) -> Response:
     if "login" in args:
         identity, cookie = start_session(args["login"], rt.signer, now,
                                          rt.http.session_ttl_hours * 3600)
+        require_approver(identity, rt.services.state.get_org(identity.organization_id))
         log.info(json.dumps({"event": "approver_signed_in", "approver": identity.approver,
                              "organization_id": identity.organization_id}))
         return redirect(rt.page_url, [("Set-Cookie", _cookie(rt, cookie))])
     if "link" in args:
-        return _link_page(rt, link_identity(args["link"], rt.signer, now), args["link"], as_json)
+        claims = link_claims(args["link"], rt.signer, now)
+        identity = _identity(request, rt, claims.organization_id)
+        return _link_page(rt, identity, claims, args["link"], as_json)
     identity = _identity(request, rt, args.get("org"))
     clock = rt.services.clock()
     views = [pending_view(p, r, clock) for p, r in list_pending(rt.services, identity.organization_id)]
@@ -110,9 +117,8 @@ def _get(request: Any, rt: Runtime, as_json: bool) -> Response:
     return _page(rt, identity, "Pending approvals", page.list_page(views, {"csrf_token": token}))
 
 
-def _link_page(rt: Runtime, identity: Identity, link: str, as_json: bool) -> Response:
-    assert rt.signer is not None and identity.link is not None
-    claims = identity.link
+def _link_page(rt: Runtime, identity: Identity, claims: LinkClaims, link: str, as_json: bool) -> Response:
+    assert rt.signer is not None
     pending = rt.services.state.get_approval(claims.action_id)
     current = (pending is not None and pending.status == "pending" and pending.plan_hash == claims.plan_hash
                and pending.organization_id == claims.organization_id)
@@ -137,16 +143,17 @@ def _post(request: Any, rt: Runtime, as_json: bool) -> Response:
     now = rt.now()
     form = _fields(request.get_json(silent=True) if getattr(request, "is_json", False) else request.form)
     link = form.get("link") or _fields(request.args).get("link")
-    identity = link_identity(link, rt.signer, now) if link else _identity(request, rt, form.get("org"))
+    claims = link_claims(link, rt.signer, now) if link else None
+    identity = _identity(request, rt, claims.organization_id if claims else form.get("org"))
     check_csrf(form.get("csrf_token"), identity, rt.signer, now)
     decision = form.get("decision")
     if decision not in {"approve", "reject"}:
         raise BadRequest('decision must be "approve" or "reject"')
     action_id, plan_hash = form.get("action_id"), form.get("plan_hash")
-    if identity.link is not None:
-        if action_id not in (None, identity.link.action_id) or plan_hash not in (None, identity.link.plan_hash):
+    if claims is not None:
+        if action_id not in (None, claims.action_id) or plan_hash not in (None, claims.plan_hash):
             raise AuthFailure(403, "this approval link is for another action or plan")
-        action_id, plan_hash = identity.link.action_id, identity.link.plan_hash
+        action_id, plan_hash = claims.action_id, claims.plan_hash
     if not action_id or not plan_hash:
         raise BadRequest("action_id and plan_hash are required")
     pending = rt.services.state.get_approval(action_id)
@@ -168,7 +175,7 @@ def _post(request: Any, rt: Runtime, as_json: bool) -> Response:
                               "decided_by": identity.approver, "organization_id": identity.organization_id})
     opportunity = (result.record.payload.get("opportunity") or {}) if result.record else {}
     body = page.result_page(result.status, result.message, str(opportunity.get("title") or action_id), action_id,
-                            identity.link is None)
+                            True)
     return _page(rt, identity, "Decision", body)
 
 
@@ -178,7 +185,7 @@ def _refused(rt: Runtime, identity: Identity, as_json: bool, status: int, action
                             "via": identity.source, "why": message}))
     if as_json:
         return error_json(status, "refused", message)
-    back = "" if identity.link else '<p><a href="?">Back to pending approvals</a></p>'
+    back = '<p><a href="?">Back to pending approvals</a></p>'
     return _page(rt, identity, "Not done", page.notice("Not done", message, bad=True) + back, status)
 
 
@@ -187,16 +194,10 @@ def _refused(rt: Runtime, identity: Identity, as_json: bool, status: int, action
 
 def _identity(request: Any, rt: Runtime, wanted_org: str | None) -> Identity:
     assert rt.signer is not None
-    orgs = rt.services.state.list_orgs() if rt.http.iap_audience else []
-    identity = iap_identity(request.headers, rt.http, orgs, wanted_org, rt.verify)
-    if identity is None:
-        identity = session_identity(request.cookies.get(SESSION_COOKIE), rt.signer, rt.now())
-    if identity is None:
-        raise AuthFailure(401, "Sign in first: open the approval link from your notification, or the login "
-                               "link printed by `operator serve`.")
-    if wanted_org is not None and wanted_org != identity.organization_id:
-        raise AuthFailure(403, f"You approve for {identity.organization_id}, not {wanted_org}.")
-    return identity
+    state = rt.services.state
+    return signed_in_approver(request.headers, request.cookies.get(SESSION_COOKIE), http=rt.http, signer=rt.signer,
+                              now=rt.now(), orgs=state.list_orgs, get_org=state.get_org, wanted_org=wanted_org,
+                              verify=rt.verify)
 
 
 def _fields(source: Any) -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""Who is calling: the scheduler (OIDC or shared secret) and the human approver (IAP, session, or link).
+"""Who is calling: the scheduler (OIDC or shared secret) and the human approver (IAP or session).
 
 Everything fails closed: a method that is not configured never authenticates anyone, and headers a
 client can set (X-Goog-Authenticated-User-Email) are trusted only after the signed IAP assertion that
-comes with them has been verified.
+comes with them has been verified. An approval link is not an identity: it only names an action
+(`link_claims`); the decision is always the signed-in person's, checked against the org's approvers.
 """
 
 from __future__ import annotations
@@ -89,11 +90,12 @@ def _oidc_caller(token: str, http: HttpSettings, verify: TokenVerifier) -> Calle
 
 @dataclass(frozen=True)
 class Identity:
+    """A signed-in person acting for one organization (IAP or a session; never a link)."""
+
     approver: str
     organization_id: str
-    source: str  # "iap", "session" or "link"
+    source: str  # "iap" or "session"
     binding: str  # what CSRF tokens are bound to
-    link: LinkClaims | None = None
 
 
 def is_approver(policy: OrgPolicy, email: str) -> bool:
@@ -146,12 +148,38 @@ def session_identity(cookie: str | None, signer: Signer, now: float) -> Identity
     return Identity(str(claims["u"]), str(claims["o"]), "session", f"session:{claims['s']}")
 
 
-def link_identity(token: str, signer: Signer, now: float) -> Identity:
+def require_approver(identity: Identity, policy: OrgPolicy | None) -> Identity:
+    """The person must be one of the org's approvers (OrgPolicy.approvers) now, not just when signed in."""
+    if policy is None or not is_approver(policy, identity.approver):
+        raise AuthFailure(403, f"{identity.approver} is not an approver of organization {identity.organization_id}")
+    return identity
+
+
+def signed_in_approver(headers: Mapping[str, str], session_cookie: str | None, *, http: HttpSettings,
+                       signer: Signer, now: float, orgs: Callable[[], list[OrgPolicy]],
+                       get_org: Callable[[str], OrgPolicy | None], wanted_org: str | None = None,
+                       verify: TokenVerifier = google_verifier) -> Identity:
+    """The signed-in approver (IAP first, else the session cookie) for `wanted_org` or their own org.
+
+    401 when nobody is signed in; 403 when the person may not approve for that organization.
+    """
+    identity = iap_identity(headers, http, orgs() if http.iap_audience else [], wanted_org, verify)
+    if identity is None:
+        identity = session_identity(session_cookie, signer, now)
+    if identity is None:
+        raise AuthFailure(401, "Sign in first (through your organization's sign-in, or the login link printed by "
+                               "`operator serve`), then open the approval link again.")
+    if wanted_org is not None and wanted_org != identity.organization_id:
+        raise AuthFailure(403, f"You approve for {identity.organization_id}, not {wanted_org}.")
+    return require_approver(identity, get_org(identity.organization_id))
+
+
+def link_claims(token: str, signer: Signer, now: float) -> LinkClaims:
+    """Which action an approval link points at. It carries no authority: whoever decides must be signed in."""
     try:
-        link = LinkClaims.from_claims(signer.verify(token, "link", now))
+        return LinkClaims.from_claims(signer.verify(token, "link", now))
     except TokenError as error:
         raise AuthFailure(403, f"approval link refused: {error}") from None
-    return Identity(link.approver, link.organization_id, "link", f"link:{link.nonce}", link)
 
 
 def start_session(login_token: str, signer: Signer, now: float, ttl_s: float) -> tuple[Identity, str]:

@@ -206,8 +206,8 @@ def link_page(view: dict[str, Any] | None, hidden: dict[str, str], approver: str
     if view is None:
         return notice("This decision is already made",
                       "The action was decided, expired, or replaced by a newer plan. Nothing more to do here.")
-    return (f"<h1>Your decision, {e(approver)}</h1><p class=\"lead\">This link lets you decide this one action, once."
-            "</p>" + card(view, hidden))
+    return (f"<h1>Your decision, {e(approver)}</h1><p class=\"lead\">You decide this one action, once, as the "
+            "signed-in approver.</p>" + card(view, hidden))
 
 
 def result_page(status: str, message: str, action: str, action_id: str, back: bool) -> str:

@@ -147,15 +147,16 @@ def test_signed_link_decides_one_action_once(approvals_stack: Functions, state: 
     link = sign_link(Signer(SIGNING_KEY), action_id=action_id, plan_hash=pending.plan_hash,
                      organization_id="org-acme", approver="sam@acme.example", expires_at=time.time() + 600)
     url = approvals_stack.url("approvals")
-    page = requests.get(url, params={"link": link}, timeout=30)
-    assert page.status_code == 200 and "Your decision, sam@acme.example" in page.text
+    session = signed_in(approvals_stack, "jane@acme.example")  # the link was sent to sam; jane decides
+    page = session.get(url, params={"link": link}, timeout=30)
+    assert page.status_code == 200 and "Your decision, jane@acme.example" in page.text
     assert page.text.count('<article class="card"') == 1 and action_id in page.text
-    csrf = requests.get(url, params={"link": link, "format": "json"}, timeout=30).json()["csrf_token"]
-    response = requests.post(url, data={"link": link, "csrf_token": csrf, "decision": "approve"}, timeout=60)
+    csrf = session.get(url, params={"link": link, "format": "json"}, timeout=30).json()["csrf_token"]
+    response = session.post(url, data={"link": link, "csrf_token": csrf, "decision": "approve"}, timeout=60)
     assert response.status_code == 200 and "Approved and done" in response.text
     record = state.latest(action_id)
-    assert record.status.value == "EXECUTED" and record.executed_by == "sam@acme.example"
-    again = requests.get(url, params={"link": link}, timeout=30)
+    assert record.status.value == "EXECUTED" and record.executed_by == "jane@acme.example"
+    again = session.get(url, params={"link": link}, timeout=30)
     assert again.status_code == 200 and "already made" in again.text
 
 
@@ -215,3 +216,25 @@ def test_iap_refusals(iap_stack: Functions, key_server: Any, state: OperatorStat
     bare = requests.get(url, headers={"X-Goog-Authenticated-User-Email": "accounts.google.com:maria@acme.example"},
                         timeout=30)
     assert bare.status_code == 401
+
+
+def test_iap_person_decides_through_a_link(iap_stack: Functions, key_server: Any, state: OperatorState) -> None:
+    """A link sent to someone else: the IAP-signed-in approver decides; a non-approver gets 403 and nothing."""
+    action_id = state.action_for("opp-acme-015")
+    pending = state.pending("org-acme")[action_id]
+    link = sign_link(Signer(SIGNING_KEY), action_id=action_id, plan_hash=pending.plan_hash,
+                     organization_id="org-acme", approver="boss@acme.example", expires_at=time.time() + 600)
+    url = iap_stack.url("approvals")
+
+    def as_person(email: str) -> dict[str, str]:
+        return {"X-Goog-IAP-JWT-Assertion": key_server.iap_assertion(audience=IAP_AUDIENCE, email=email),
+                "Accept": "application/json"}
+
+    eve = requests.get(url, params={"link": link}, headers=as_person("eve@evil.example"), timeout=30)
+    assert eve.status_code == 403 and state.latest(action_id).status.value == "PENDING_APPROVAL"
+    data = requests.get(url, params={"link": link}, headers=as_person("maria@acme.example"), timeout=30).json()
+    assert data["approver"] == "maria@acme.example" and [p["action_id"] for p in data["pending"]] == [action_id]
+    response = requests.post(url, headers=as_person("maria@acme.example"),
+                             data={"link": link, "decision": "approve", "csrf_token": data["csrf_token"]}, timeout=60)
+    assert response.status_code == 200 and response.json()["decided_by"] == "maria@acme.example"
+    assert state.latest(action_id).executed_by == "maria@acme.example"

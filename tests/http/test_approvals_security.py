@@ -25,12 +25,15 @@ def _link(state: OperatorState, action_id: str, *, key: str = SIGNING_KEY, org: 
                      approver=approver, expires_at=time.time() + lifetime_s)
 
 
-def _post_link(functions: Functions, link: str, decision: str = "approve", csrf_from: str | None = None) -> requests.Response:
+def _post_link(functions: Functions, link: str, decision: str = "approve", csrf_from: str | None = None,
+               session: requests.Session | None = None) -> requests.Response:
+    """Decide through a link as the signed-in `session` (by default jane@acme.example, an approver of org-acme)."""
+    session = session or signed_in(functions)
     url = functions.url("approvals")
-    csrf = requests.get(url, params={"link": csrf_from or link, "format": "json"}, timeout=30)
+    csrf = session.get(url, params={"link": csrf_from or link, "format": "json"}, timeout=30)
     token = csrf.json().get("csrf_token", "") if csrf.status_code == 200 else ""
-    return requests.post(url, data={"link": link, "csrf_token": token, "decision": decision},
-                         headers={"Accept": "application/json"}, timeout=60)
+    return session.post(url, data={"link": link, "csrf_token": token, "decision": decision},
+                        headers={"Accept": "application/json"}, timeout=60)
 
 
 def _untouched(state: OperatorState, action_id: str, sandbox: list[tuple[str, ...]]) -> None:
@@ -108,7 +111,9 @@ def test_cross_organization_decisions_are_refused(approvals_stack: Functions, st
     assert response.status_code == 404
     assert globex.get(approvals_stack.url("approvals"), params={"org": "org-acme"}, timeout=30).status_code == 403
     # a genuinely signed link that names another organization for this action
-    assert _post_link(approvals_stack, _link(state, acme_action, org="org-globex")).status_code == 404
+    assert _post_link(approvals_stack, _link(state, acme_action, org="org-globex"), session=globex).status_code == 404
+    # a genuine link for the acme action, opened by someone signed in for another organization
+    assert _post_link(approvals_stack, _link(state, acme_action), session=globex).status_code == 403
     _untouched(state, acme_action, sandbox)
 
 
@@ -125,8 +130,8 @@ def test_csrf_is_required_and_bound_to_the_session(approvals_stack: Functions, s
         "garbage": "not.a-token",
         "another session's": page_json(other_jane, approvals_stack)["csrf_token"],
         "the session cookie itself": jane.cookies["operator_session"],
-        "a link's": requests.get(url, params={"link": _link(state, action_id), "format": "json"},
-                                 timeout=30).json()["csrf_token"],
+        "another session's link page": other_jane.get(url, params={"link": _link(state, action_id), "format": "json"},
+                                                      timeout=30).json()["csrf_token"],
         "signed with another key": Signer("an-attackers-own-signing-key").sign("csrf", {"b": "x"}, time.time() + 60),
     }
     for name, token in tokens.items():
@@ -140,15 +145,11 @@ def test_csrf_is_required_and_bound_to_the_session(approvals_stack: Functions, s
 
 def test_only_a_person_can_approve(approvals_stack: Functions, state: OperatorState) -> None:
     action_id, sandbox = state.action_for("opp-acme-015"), state.sandbox()
-    for machine in ("claude", "operator"):
+    for machine in ("claude", "operator"):  # not an approvers entry of the org: refused at sign-in
         session = requests.Session()
-        session.get(approvals_stack.url("approvals"), params={"login": login_token(machine, "org-acme")}, timeout=30)
-        data = page_json(session, approvals_stack)
-        plan_hash = next(p["plan_hash"] for p in data["pending"] if p["action_id"] == action_id)
-        response = session.post(approvals_stack.url("approvals"), json={
-            "action_id": action_id, "plan_hash": plan_hash, "decision": "approve", "csrf_token": data["csrf_token"]},
-            timeout=30)
-        assert response.status_code == 409 and "human approver" in response.json()["message"]
+        login = session.get(approvals_stack.url("approvals"), params={"login": login_token(machine, "org-acme")},
+                            timeout=30)
+        assert login.status_code == 403 and "operator_session" not in session.cookies
     _untouched(state, action_id, sandbox)
 
 
@@ -176,3 +177,36 @@ def test_kill_switch_blocks_an_approved_action(approvals_stack: Functions, state
     assert response.status_code == 200 and response.json()["status"] == "BLOCKED"
     assert "kill_switch" in response.json()["message"]
     assert state.sandbox() == sandbox and state.executed(action_id) == 0
+
+
+def test_a_link_carries_no_authority(approvals_stack: Functions, state: OperatorState) -> None:
+    """Issue 13.3: a link minted for jane, held by someone else, decides nothing; a signed-in approver decides."""
+    action_id, sandbox = state.action_for("opp-acme-015"), state.sandbox()
+    url = approvals_stack.url("approvals")
+    bob = signed_in(approvals_stack, "bob@acme.example")  # an approver when he signed in ...
+    acme = state.store.get_org("org-acme")
+    assert acme is not None  # ... but no longer: the org narrowed its approvers since
+    state.store.put_org(acme.model_copy(update={"approvers": ("jane@acme.example", "alice@acme.example")}))
+    link = _link(state, action_id, approver="jane@acme.example")
+    # nobody signed in: the link alone neither shows nor decides the action
+    assert requests.get(url, params={"link": link}, timeout=30).status_code == 401
+    anonymous = requests.post(url, data={"link": link, "csrf_token": "x", "decision": "approve"},
+                              headers={"Accept": "application/json"}, timeout=30)
+    assert anonymous.status_code == 401
+    # signed in, but not an approver of org-acme (now): 403 for the page, the list and the decision
+    assert bob.get(url, params={"link": link}, timeout=30).status_code == 403
+    assert bob.get(url, timeout=30).status_code == 403
+    assert _post_link(approvals_stack, link, session=bob).status_code == 403
+    _untouched(state, action_id, sandbox)
+    assert "bob@acme.example is not an approver of organization org-acme" in approvals_stack.log("approvals")
+    # alice, an approver, opens jane's link: the decision is alice's, and the log names her
+    alice = signed_in(approvals_stack, "alice@acme.example")
+    response = _post_link(approvals_stack, link, session=alice)
+    assert response.status_code == 200 and response.json()["status"] == "EXECUTED"
+    assert response.json()["decided_by"] == "alice@acme.example"
+    record = state.latest(action_id)
+    assert record.executed_by == "alice@acme.example" and record.verdict.approved_by == "alice@acme.example"
+    approved = next(r for r in state.store.events(action_id) if r.status.value == "APPROVED")
+    assert approved.result["decision"] == {**approved.result["decision"], "decided_by": "alice@acme.example",
+                                           "via": "http:session"}
+    assert '"approver": "alice@acme.example"' in approvals_stack.log("approvals")

@@ -179,7 +179,9 @@ def test_an_unreachable_approvals_store_answers_503_try_again(tmp_path: Any, fmt
                                                                                       deadline_s=0.5)))
     link = sign_link(Signer(KEY), action_id="act-1", plan_hash="h1", organization_id="org-acme",
                      approver="jane@acme.example", expires_at=time.time() + 600)
-    request = EnvironBuilder(method="GET", query_string={"link": link, "format": fmt}).get_request()
+    session = Signer(KEY).sign("session", {"u": "jane@acme.example", "o": "org-acme", "s": "s1"}, time.time() + 600)
+    request = EnvironBuilder(method="GET", query_string={"link": link, "format": fmt},
+                             headers={"Cookie": f"operator_session={session}"}).get_request()
     try:
         with caplog.at_level(logging.ERROR, logger="operator.http.approvals"):
             body, status, headers = handle_approvals(request, rt)
