@@ -33,6 +33,10 @@ class GuardrailContext:
     # actions executed earlier in the same run, which the history may not show yet).
     executed_last_hour: int = 0
     executed_last_24h: int = 0
+    # The platform operations (`op` names) the action needs, forward and inverse, and whether they go to a
+    # real account (rule `verified_operations`).
+    operations: tuple[str, ...] = ()
+    live: bool = False
 
     def executed_since(self, hours: Decimal | int) -> list[PastAction]:
         start = self.now - timedelta(hours=float(hours))

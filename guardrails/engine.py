@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from guardrails.context import GuardrailContext
-from guardrails.rules import budget, control, pacing, pause, safety, scale
+from guardrails.rules import budget, control, pacing, pause, safety, scale, verification
 from guardrails.rules._common import block
 from schemas.verdict import RuleResult, Verdict
 
@@ -46,13 +46,15 @@ RULES: tuple[Rule, ...] = (
     pacing.daily_rate,
     pacing.cooldown,
     pacing.stale_data,
+    verification.verified_operations,
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)
 
 # Blocks that mean "record what would have happened" rather than "unsafe": when these are a verdict's
 # only blocks, the orchestrator records the action as DRY_RUN instead of BLOCKED.
-DRY_RUN_RULES: frozenset[str] = frozenset({"autonomy", "rollout_phase"})
+# `verified_operations`: an action needing an unverified platform call is planned and explained, not run.
+DRY_RUN_RULES: frozenset[str] = frozenset({"autonomy", "rollout_phase", "verified_operations"})
 
 
 def run_rule(rule: Rule, ctx: GuardrailContext) -> RuleResult:

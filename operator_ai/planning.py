@@ -136,6 +136,8 @@ def build_plan(item: PlannedOpportunity, snapshot: Snapshot | PlatformError, fra
         limits=frame.limits, now=frame.now, confidence=item.opportunity.confidence, kill_switch=frame.kill_switch,
         history=tuple(frame.history), org_total_daily_budget=frame.org_total_daily_budget,
         executed_last_hour=frame.executed_last_hour, executed_last_24h=frame.executed_last_24h,
+        operations=tuple(op.op for op in (*operations, *(rollback_plan.inverse_ops if rollback_plan else ()))),
+        live=snap is not None and snap.source == "live",
     )
     verdict = evaluate(ctx, approved_by=approved_by, extra=tuple(extra))
     plan = Plan(action_id=item.action_id, organization_id=item.organization_id, opportunity_id=item.opportunity_id,

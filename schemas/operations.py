@@ -69,14 +69,26 @@ class CreateSubjectLineTestOp(FrozenModel):
     split_type: str
     test_percentage: int
     winner_wait_hours: int
-    tag: str  # deterministic name tag ("op:<action_id>") so orphans can be found after a timeout
+    tag: str  # "op:<action_id>": a label for people and the sandbox; the live connector tracks messages by id
+    # The campaign's messages when the plan was made (the control): anything else attached is not ours to
+    # build on, and a retry recognises its own earlier work as the difference.
+    existing_message_ids: tuple[str, ...] = ()
 
 
 class DeleteSubjectLineTestOp(FrozenModel):
+    """Remove exactly the variant messages a subject-line test created (by id, never by name).
+
+    `message_ids` are the ids the create reported (recorded in the rollback plan); when the create's answer
+    was lost they are empty and the variants are the campaign's messages not in `keep_message_ids` (the
+    messages before the test, recorded in the write-ahead plan). A message in `keep_message_ids` is never
+    deleted. With neither, the connector refuses: it cannot tell the test's messages apart."""
+
     op: Literal["delete_subject_line_test"] = "delete_subject_line_test"
     account_id: str
     campaign_id: str
     tag: str
+    message_ids: tuple[str, ...] = ()
+    keep_message_ids: tuple[str, ...] = ()
 
 
 class SetSendTime(FrozenModel):

@@ -15,6 +15,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from schemas.actions import AcAccountId
 from schemas.common import AutonomyMode, CustomerId, FrozenModel, OrgId, RolloutPhase, ZonedDatetime
+from schemas.verification import CALLS
 
 SecretRef = Annotated[str, StringConstraints(pattern=r"^(env:[A-Z][A-Z0-9_]{0,127}|sm:[A-Za-z0-9_./-]{1,255})$")]
 
@@ -23,6 +24,25 @@ class ActiveCampaignAccount(FrozenModel):
     account_id: AcAccountId
     base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
     token_ref: SecretRef | None = None
+
+
+class EnabledOperation(FrozenModel):
+    """An unverified platform call the org has checked against its own account and allows live (the rule
+    `verified_operations`); who checked it, when and how are kept with the policy."""
+
+    call: str  # a key of schemas.verification.CALLS, e.g. "activecampaign.campaign_pause"
+    enabled_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    enabled_at: ZonedDatetime
+    check: Annotated[str, StringConstraints(min_length=1, max_length=500)]  # e.g. "operator verify 2026-12-06 ok"
+
+    @field_validator("call")
+    @classmethod
+    def _known_call(cls, value: str) -> str:
+        if value not in CALLS:
+            raise ValueError(f"unknown platform call {value!r} (see schemas/verification.py)")
+        if CALLS[value].verified:
+            raise ValueError(f"platform call {value!r} is documented: it needs no enabling")
+        return value
 
 
 class ConnectedAccounts(FrozenModel):
@@ -51,6 +71,7 @@ class OrgPolicy(FrozenModel):
     # people who may approve this org's actions over HTTP (deployed identity): emails or `*@domain`
     approvers: tuple[Annotated[str, StringConstraints(pattern=r"^(\*|[^\s@*]{1,64})@[^\s@*]{1,255}$")], ...] = ()
     updated_at: ZonedDatetime | None = None
+    enabled_unverified_operations: tuple[EnabledOperation, ...] = ()
 
     @field_validator("brand_patterns")
     @classmethod

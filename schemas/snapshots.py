@@ -144,8 +144,9 @@ class EmailCampaignState(FrozenModel):
     subject: str | None = None
     message_ids: tuple[str, ...] = ()
     split_percentages: dict[str, int] = Field(default_factory=dict)  # message id -> share (split campaigns)
-    test_tags: tuple[str, ...] = ()  # Operator-made split tests attached to this campaign
-    test_message_ids: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # test tag -> its messages
+    test_tags: tuple[str, ...] = ()  # sandbox only: Operator-made split tests (the live API keeps no names)
+    test_message_ids: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # sandbox only: tag -> messages
+    updated_at: ZonedDatetime | None = None  # AC `updated_timestamp`/`mdate`: last change by anyone
     opens: int = 0
     clicks: int = 0
 

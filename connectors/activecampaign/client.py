@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,21 @@ from connectors.base import (
 )
 
 log = logging.getLogger("connectors.activecampaign")
+
+
+class _RedactApiKey(logging.Filter):
+    """urllib3 logs request lines (with query strings) at DEBUG: v1's `api_key` must not reach a log."""
+
+    _PATTERN = re.compile(r"(api_key=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg, record.args = record.getMessage(), ()
+        record.msg = self._PATTERN.sub(r"\1***", str(record.msg))
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactApiKey())
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
@@ -97,8 +113,10 @@ class ACClient:
         return self.request("PUT", path, json=body)
 
     def legacy(self, action: str, form: Mapping[str, str]) -> Any:
-        """A v1 call: form-encoded POST (v1 accepts no JSON), auth by header so the key stays out of URLs."""
-        params = {"api_action": action, "api_output": "json"}
+        """A v1 call as v1 documents it: `api_key`, `api_action` and `api_output` in the query, the fields as a
+        form-encoded POST body (v1 accepts no JSON). The key is in the URL because that is v1's documented
+        authentication; our logs never print query strings and urllib3's debug lines are redacted."""
+        params = {"api_action": action, "api_output": "json", "api_key": self._token}
         return self.request("POST", LEGACY_API, params=params, data=dict(form))
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,

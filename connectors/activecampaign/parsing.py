@@ -8,12 +8,10 @@ so a name that happens to look like a number stays a string.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-TAG_PATTERN = re.compile(r"^(op:[A-Za-z0-9_.:-]+)")
 _MAX_MESSAGE = 300
 
 
@@ -80,14 +78,6 @@ def obj(body: Any, key: str) -> dict[str, Any]:
     if isinstance(body, Mapping) and isinstance(body.get(key), dict):
         return dict(body[key])
     return {}
-
-
-def tag_of(name: Any) -> str | None:
-    """The Operator tag ("op:<action_id>") a campaign or message name starts with, if any."""
-    if not isinstance(name, str):
-        return None
-    match = TAG_PATTERN.match(name.strip())
-    return match.group(1) if match else None
 
 
 def succeeded(body: Any) -> bool:

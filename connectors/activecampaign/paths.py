@@ -1,40 +1,54 @@
-"""Every ActiveCampaign path the connector calls, in one place.
+"""Every ActiveCampaign path the connector calls, taken from the one verification registry.
 
-Paths are relative to the account's API base URL (Settings → Developer). Most are confirmed in AC's
-published v3 reference. The ones in the UNCONFIRMED block below come from reference pages whose URL box
-was not captured (see ../shared/reference/activecampaign-api.md, tags [D]/[I]): they are our best
-inference and must be checked against a sandbox account before this connector is enabled for real
-traffic. Keeping them here means a correction is a one-line change.
+`schemas/verification.py` holds each call's method, path, verification status and source; this module only
+names them for the connector, so a corrected path (or a call that turns out verified) is a one-line change
+there, and `operator verify` / the `verified_operations` rule see the same facts the connector uses.
 """
 
 from __future__ import annotations
 
-# --------------------------------------------------------------------------- confirmed ([V] / [C])
+from schemas.verification import CALLS, PlatformCall
 
-USERS_ME = "/api/3/users/me"
-CAMPAIGN = "/api/3/campaigns/{campaign_id}"
-CAMPAIGN_EDIT = "/api/3/campaigns/{campaign_id}/edit"  # field names confirmed; response shape is not
-CAMPAIGN_MESSAGES = "/api/3/campaigns/{campaign_id}/campaignMessages"  # [C] ractivecampaign
-SPLIT_PERCENTAGES = "/api/3/campaign/{campaign_id}/messages/percentages"  # GET confirmed (singular "campaign")
-MESSAGES = "/api/3/messages"
-MESSAGE = "/api/3/messages/{message_id}"
-AUTOMATION = "/api/3/automations/{automation_id}"
-CONTACTS = "/api/3/contacts"  # ?email= resolves an address to a contact id
-CONTACT = "/api/3/contacts/{contact_id}"
-CONTACT_LISTS = "/api/3/contacts/{contact_id}/contactLists"
-CONTACT_AUTOMATIONS = "/api/3/contacts/{contact_id}/contactAutomations"
-CONTACT_AUTOMATION_CREATE = "/api/3/contactAutomations"
-CONTACT_AUTOMATION = "/api/3/contactAutomations/{run_id}"
-LEGACY_API = "/admin/api.php"  # v1: ?api_action=...&api_output=json, form-encoded bodies only
-LEGACY_CAMPAIGN_STATUS_ACTION = "campaign_status"
 
-# --------------------------------------------------------------------------- UNCONFIRMED ([D] / [I])
-# Documented operations whose exact method/path was not visible in the docs copy we read. Verify each
-# against a sandbox account (reference §6 checklist item 1) before enabling the action it serves.
+def _call(name: str) -> PlatformCall:
+    return CALLS[f"activecampaign.{name}"]
 
-CAMPAIGN_MESSAGE_CREATE = ("POST", "/api/3/campaignMessages")  # "Create a campaign message"
-CAMPAIGN_MESSAGE = ("DELETE", "/api/3/campaignMessages/{campaign_message_id}")  # association only
-SPLIT_PERCENTAGES_SET = ("PUT", SPLIT_PERCENTAGES)  # "Set the split percentages of a campaign"
-CAMPAIGN_PAUSE = ("POST", "/api/3/campaigns/{campaign_id}/pause")  # "Pause a sending campaign" (2 -> 3)
-CAMPAIGN_RESUME = ("POST", "/api/3/campaigns/{campaign_id}/resume")  # "Resume a paused campaign" (3 -> 2)
+
+def _path(name: str) -> str:
+    return _call(name).path
+
+
+def _route(name: str) -> tuple[str, str]:
+    call = _call(name)
+    return call.method, call.path
+
+
+# --------------------------------------------------------------------------- documented
+USERS_ME = _path("users_me")
+CAMPAIGN = _path("campaign_read")
+CAMPAIGN_EDIT = _path("campaign_edit")  # field names documented; the response shape is not: we re-read
+CAMPAIGN_MESSAGES = _path("campaign_messages_read")  # used when the campaign carries no links.campaignMessages
+SPLIT_PERCENTAGES = _path("percentages_read")  # singular "campaign", as documented
+MESSAGE = _path("message_read")  # GET, PUT (update) and DELETE share it
+CONTACTS = _path("contacts_search")  # ?email= resolves an address to a contact id
+CONTACT = _path("contact_read")
+CONTACT_LISTS = _path("contact_lists_read")
+CONTACT_AUTOMATIONS = _path("contact_automations_read")
+CONTACT_AUTOMATION_CREATE = _path("contact_automation_create")
+CONTACT_AUTOMATION = _path("contact_automation_delete")
+AUTOMATION = _path("automation_read")
+MESSAGE_FIELDS = ("fromname", "email", "reply2", "subject", "preheader_text")  # the documented message body
+
+# --------------------------------------------------------------------------- guessed (documented operations)
+# Their method/path is our inference (the reference pages' URL box was not captured). An action that needs
+# one is not executed in live mode until the organization enables the call after checking it.
+CAMPAIGN_MESSAGE_ATTACH = _route("campaign_message_attach")  # "Attach a message to a campaign" (copies it)
+CAMPAIGN_MESSAGE_DETACH = _route("campaign_message_detach")  # "Detach a message from a campaign" (deletes it)
+SPLIT_PERCENTAGES_SET = _route("percentages_set")  # "Set the split percentages of a campaign"
+CAMPAIGN_PAUSE = _route("campaign_pause")  # "Pause a sending campaign" (2 -> 3)
+CAMPAIGN_RESUME = _route("campaign_resume")  # "Resume a paused campaign" (3 -> 2)
 # Deliberately absent: "Stop a campaign" (-> 4). It cannot be undone, so the connector has no way to call it.
+
+# --------------------------------------------------------------------------- v1 (legacy)
+LEGACY_API = "/admin/api.php"  # ?api_action=...&api_output=json&api_key=..., form-encoded bodies only
+LEGACY_CAMPAIGN_STATUS_ACTION = "campaign_status"

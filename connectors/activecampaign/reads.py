@@ -90,9 +90,7 @@ class Reader:
         if campaign is None:
             return None
         links = self.campaign_messages(campaign_id)
-        tags = sorted({t for link in links if (t := parsing.tag_of(link["message"].get("name")))})
-        control = next((link for link in links if not parsing.tag_of(link["message"].get("name"))),
-                       links[0] if links else None)
+        control = links[0] if links else None  # the oldest attachment: what a single campaign sends
         split = str(campaign.get("type") or "") == "split"
         return EmailCampaignState(
             campaign_id=parsing.as_id(campaign.get("id")) or campaign_id,
@@ -106,26 +104,10 @@ class Reader:
             subject=str(control["message"].get("subject")) if control and control["message"] else None,
             message_ids=tuple(link["messageid"] for link in links if link["messageid"]),
             split_percentages=self.percentages(campaign_id) if split else {},
-            test_tags=tuple(tags),
-            test_message_ids={tag: tuple(link["messageid"] for link in links
-                                         if link["messageid"] and parsing.tag_of(link["message"].get("name")) == tag)
-                              for tag in tags},
+            updated_at=parsing.as_datetime(campaign.get("updated_timestamp") or campaign.get("mdate")),
             opens=parsing.as_int(campaign.get("uniqueopens", campaign.get("opens"))),
             clicks=parsing.as_int(campaign.get("uniquelinkclicks", campaign.get("linkclicks"))),
         )
-
-    def tagged_messages(self, tag: str, newest: int = 2 * PAGE) -> list[dict[str, Any]]:
-        """Messages named with `tag` among the newest `newest` ones: orphans of a timed-out create.
-
-        AC documents no name filter, so this pages the tail of the listing (ids ascending, as AC's
-        listings come by default — an assumption noted in docs/activecampaign.md)."""
-        path = p.MESSAGES
-        count = parsing.total(self.client.get(path, {"limit": 1, "offset": 0}) or {})
-        found: list[dict[str, Any]] = []
-        for offset in range(max(0, count - newest), count, PAGE):
-            body = self.client.get(path, {"limit": PAGE, "offset": offset})
-            found.extend(m for m in parsing.items(body, "messages") if parsing.tag_of(m.get("name")) == tag)
-        return found
 
     # ------------------------------------------------------------------ automations and contacts
 

@@ -84,16 +84,16 @@ class _EmailCampaignSpec(BaseSpec[E]):
     def _state(self, snapshot: Snapshot) -> dict[str, Any]:
         campaign = snapshot.email_campaign
         if campaign is None:
-            return {"status": None, "scheduled_at": None, "test_tags": []}
-        return {"status": campaign.status, "scheduled_at": when(campaign.scheduled_at),
-                "test_tags": sorted(campaign.test_tags)}
+            return {"status": None, "scheduled_at": None}
+        return {"status": campaign.status, "scheduled_at": when(campaign.scheduled_at)}
 
 
 # --------------------------------------------------------------------------- create_subject_line_test
 
 
 def split_test_tag(action_id: str) -> str:
-    """The split test's name tag: finds what this action created, even after a timeout."""
+    """The split test's label ("op:<action_id>"): shown to people and kept by the sandbox. The live API keeps
+    no names on messages, so what a test created is tracked by the ids AC returns, never by this tag."""
     return f"op:{action_id}"
 
 
@@ -106,10 +106,20 @@ class CreateSubjectLineTestSpec(_EmailCampaignSpec[CreateSubjectLineTest]):
         if reason is None:
             reason = self._unsent_reason(own, self._campaign(snapshot),
                                          "a subject-line test needs a draft or scheduled campaign")
+        campaign = snapshot.email_campaign
+        if reason is None and campaign is not None and (campaign.type != "single" or len(campaign.message_ids) != 1):
+            reason = (f"email campaign {own.target.campaign_id} is a {campaign.type} campaign with "
+                      f"{len(campaign.message_ids)} messages: a subject-line test is built on a single-message one")
         return reason
 
     def observed_state(self, action: Action, snapshot: Snapshot) -> dict[str, Any]:
-        return self._state(snapshot)
+        """Status and type: readable from documented fields alone (the live API keeps no name tags). A test
+        is only built on a single campaign, so `split` means it landed; which messages it created is
+        recorded by id (`finalize_rollback_plan`), and the inverse never deletes the messages seen before."""
+        campaign = snapshot.email_campaign
+        if campaign is None:
+            return {"status": None, "type": None}
+        return {"status": campaign.status, "type": campaign.type}
 
     def operations(self, action: Action, snapshot: Snapshot, action_id: str) -> tuple[Operation, ...]:
         own = self.own(action)
@@ -117,24 +127,38 @@ class CreateSubjectLineTestSpec(_EmailCampaignSpec[CreateSubjectLineTest]):
         return (CreateSubjectLineTestOp(
             account_id=own.target.account_id, campaign_id=own.target.campaign_id, variants=params.variants,
             split_type=params.split_type, test_percentage=params.test_percentage,
-            winner_wait_hours=params.winner_wait_hours, tag=split_test_tag(action_id)),)
+            winner_wait_hours=params.winner_wait_hours, tag=split_test_tag(action_id),
+            existing_message_ids=self._campaign(snapshot).message_ids),)
 
     def _inverse(self, action: CreateSubjectLineTest, snapshot: Snapshot, action_id: str) -> tuple[Operation, ...]:
+        """Written ahead with the messages before the test (never deleted); the created ids are added by
+        `finalize_rollback_plan` when the create reports them."""
         return (DeleteSubjectLineTestOp(account_id=action.target.account_id, campaign_id=action.target.campaign_id,
-                                        tag=split_test_tag(action_id)),)
+                                        tag=split_test_tag(action_id),
+                                        keep_message_ids=self._campaign(snapshot).message_ids),)
 
     def _expected(self, action: CreateSubjectLineTest, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
-        state = self._state(snapshot)
-        return {**state, "test_tags": sorted({*state["test_tags"], split_test_tag(action_id)})}
+        return {"status": self._campaign(snapshot).status, "type": "split"}
 
     def finalize_rollback_plan(self, plan: RollbackPlan, result: ApplyResult) -> RollbackPlan:
+        """Record the created message ids in the inverse: the rollback deletes exactly these."""
         ids = detail_ids(result, DETAIL_MESSAGE_IDS)
-        return append_note(plan, f"Split-test messages created: {', '.join(ids)}.") if ids else plan
+        if not ids:
+            return plan
+        inverse = tuple(op.model_copy(update={"message_ids": ids}) if isinstance(op, DeleteSubjectLineTestOp)
+                        else op for op in plan.inverse_ops)
+        return append_note(plan.model_copy(update={"inverse_ops": inverse}),
+                           f"Split-test messages created: {', '.join(ids)}.")
 
     def details_from_state(self, action: Action, snapshot: Snapshot, action_id: str) -> dict[str, Any]:
-        """The messages the split test attached (found by its tag): the experiment is measured on them."""
+        """The variant messages, read back for an action whose answer was lost: every attached message but
+        the oldest (the control) of the split campaign — the test was built on a single-message campaign."""
         campaign, tag = snapshot.email_campaign, split_test_tag(action_id)
-        ids = list(campaign.test_message_ids.get(tag, ())) if campaign else []
+        if campaign is None:
+            return {}
+        ids = list(campaign.test_message_ids.get(tag, ()))  # the sandbox keeps tags
+        if not ids and campaign.type == "split":
+            ids = list(campaign.message_ids[1:])
         return {DETAIL_MESSAGE_IDS: ids, "split_test_tags": [tag]} if ids else {}
 
     def rollback_refusal(self, action: Action, plan: RollbackPlan, snapshot: Snapshot, now: datetime) -> str | None:

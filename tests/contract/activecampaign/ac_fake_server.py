@@ -21,36 +21,44 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ac_fake_state import FakeAccount, Reply
 
-Route = tuple[str, re.Pattern[str], Callable[[FakeAccount, re.Match[str], dict[str, str], Any], Reply]]
+Handler = Callable[[FakeAccount, re.Match[str], dict[str, str], Any], Reply]
+Route = tuple[str, re.Pattern[str], Handler, bool]  # method, path, handler, documented path (else guessed)
 
 
 def _routes() -> list[Route]:
-    table: list[tuple[str, str, Callable[[FakeAccount, re.Match[str], dict[str, str], Any], Reply]]] = [
-        ("GET", r"/api/3/users/me", lambda a, m, q, b: (200, {"user": {"id": "1", "username": "admin"}})),
-        ("GET", r"/api/3/campaigns/(\d+)", lambda a, m, q, b: a.get_campaign(m[1])),
-        ("PUT", r"/api/3/campaigns/(\d+)/edit", lambda a, m, q, b: a.edit_campaign(m[1], b)),
-        ("GET", r"/api/3/campaigns/(\d+)/campaignMessages", lambda a, m, q, b: a.campaign_messages(m[1])),
-        ("POST", r"/api/3/campaignMessages", lambda a, m, q, b: a.attach(b)),
-        ("DELETE", r"/api/3/campaignMessages/(\d+)", lambda a, m, q, b: a.detach(m[1])),
-        ("GET", r"/api/3/campaign/(\d+)/messages/percentages", lambda a, m, q, b: a.get_percentages(m[1])),
-        ("PUT", r"/api/3/campaign/(\d+)/messages/percentages", lambda a, m, q, b: a.set_percentages(m[1], b)),
-        ("POST", r"/api/3/campaigns/(\d+)/pause", lambda a, m, q, b: _v3(a) or a.transition(m[1], "2", "3", "paused")),
-        ("POST", r"/api/3/campaigns/(\d+)/resume", lambda a, m, q, b: _v3(a) or a.transition(m[1], "3", "2", "resumed")),
-        ("POST", r"/api/3/campaigns/(\d+)/stop", lambda a, m, q, b: _v3(a) or a.transition(m[1], "2", "4", "stopped")),
-        ("GET", r"/api/3/messages", lambda a, m, q, b: a.list_messages(q)),
-        ("POST", r"/api/3/messages", lambda a, m, q, b: a.create_message(b)),
-        ("GET", r"/api/3/messages/(\d+)", lambda a, m, q, b: a.get_message(m[1])),
-        ("DELETE", r"/api/3/messages/(\d+)", lambda a, m, q, b: a.delete_message(m[1])),
-        ("GET", r"/api/3/automations/(\d+)", lambda a, m, q, b: a.get_automation(m[1])),
-        ("GET", r"/api/3/contacts", lambda a, m, q, b: a.find_contacts(q)),
-        ("GET", r"/api/3/contacts/(\d+)", lambda a, m, q, b: a.get_contact(m[1])),
-        ("GET", r"/api/3/contacts/(\d+)/contactLists", lambda a, m, q, b: a.contact_lists(m[1])),
-        ("GET", r"/api/3/contacts/(\d+)/contactAutomations", lambda a, m, q, b: a.contact_runs(m[1])),
-        ("POST", r"/api/3/contactAutomations", lambda a, m, q, b: a.enrol(b)),
-        ("DELETE", r"/api/3/contactAutomations/(\d+)", lambda a, m, q, b: a.unenrol(m[1])),
-        ("POST", r"/admin/api.php", lambda a, m, q, b: _legacy(a, q, b)),
+    """The paths AC documents ([V]) and the ones whose operation is documented but whose URL we infer ([D]):
+    a fake with `serve_guessed=False` answers 404 there, as the real API would if the guess is wrong."""
+    v, d = True, False
+    table: list[tuple[str, str, Handler, bool]] = [
+        ("GET", r"/api/3/users/me", lambda a, m, q, b: (200, {"user": {"id": "1", "username": "admin"}}), v),
+        ("GET", r"/api/3/campaigns/(\d+)", lambda a, m, q, b: a.get_campaign(m[1]), v),
+        ("PUT", r"/api/3/campaigns/(\d+)/edit", lambda a, m, q, b: a.edit_campaign(m[1], b), v),
+        ("GET", r"/api/3/campaigns/(\d+)/campaignMessages", lambda a, m, q, b: a.campaign_messages(m[1]), v),
+        ("POST", r"/api/3/campaignMessages", lambda a, m, q, b: a.create_link(b), d),
+        ("DELETE", r"/api/3/campaignMessages/(\d+)", lambda a, m, q, b: a.delete_link(m[1]), d),
+        ("POST", r"/api/3/campaign/(\d+)/messages", lambda a, m, q, b: a.attach_copy(m[1], b), d),
+        ("DELETE", r"/api/3/campaign/(\d+)/messages/(\d+)", lambda a, m, q, b: a.detach(m[1], m[2]), d),
+        ("GET", r"/api/3/campaign/(\d+)/messages/percentages", lambda a, m, q, b: a.get_percentages(m[1]), v),
+        ("PUT", r"/api/3/campaign/(\d+)/messages/percentages", lambda a, m, q, b: a.set_percentages(m[1], b), d),
+        ("POST", r"/api/3/campaigns/(\d+)/pause", lambda a, m, q, b: _v3(a) or a.transition(m[1], "2", "3", "paused"), d),
+        ("POST", r"/api/3/campaigns/(\d+)/resume", lambda a, m, q, b: _v3(a) or a.transition(m[1], "3", "2", "resumed"), d),
+        ("POST", r"/api/3/campaigns/(\d+)/stop", lambda a, m, q, b: _v3(a) or a.transition(m[1], "2", "4", "stopped"), d),
+        ("GET", r"/api/3/messages", lambda a, m, q, b: a.list_messages(q), v),
+        ("POST", r"/api/3/messages", lambda a, m, q, b: a.create_message(b), v),
+        ("GET", r"/api/3/messages/(\d+)", lambda a, m, q, b: a.get_message(m[1]), v),
+        ("PUT", r"/api/3/messages/(\d+)", lambda a, m, q, b: a.update_message(m[1], b), v),
+        ("DELETE", r"/api/3/messages/(\d+)", lambda a, m, q, b: a.delete_message(m[1]), v),
+        ("GET", r"/api/3/automations/(\d+)", lambda a, m, q, b: a.get_automation(m[1]), v),
+        ("GET", r"/api/3/contacts", lambda a, m, q, b: a.find_contacts(q), v),
+        ("GET", r"/api/3/contacts/(\d+)", lambda a, m, q, b: a.get_contact(m[1]), v),
+        ("GET", r"/api/3/contacts/(\d+)/contactLists", lambda a, m, q, b: a.contact_lists(m[1]), v),
+        ("GET", r"/api/3/contacts/(\d+)/contactAutomations", lambda a, m, q, b: a.contact_runs(m[1]), v),
+        ("POST", r"/api/3/contactAutomations", lambda a, m, q, b: a.enrol(b), v),
+        ("DELETE", r"/api/3/contactAutomations/(\d+)", lambda a, m, q, b: a.unenrol(m[1]), v),
+        ("POST", r"/admin/api.php", lambda a, m, q, b: _legacy(a, q, b), v),
+        ("GET", r"/admin/api.php", lambda a, m, q, b: _legacy(a, q, b), v),
     ]
-    return [(method, re.compile(pattern + r"/?"), handler) for method, pattern, handler in table]
+    return [(method, re.compile(pattern + r"/?"), handler, documented) for method, pattern, handler, documented in table]
 
 
 def _v3(account: FakeAccount) -> Reply | None:
@@ -58,6 +66,10 @@ def _v3(account: FakeAccount) -> Reply | None:
 
 
 def _legacy(account: FakeAccount, query: dict[str, str], body: Any) -> Reply:
+    """v1 authenticates with `api_key` (documented); the v3 `Api-Token` header alone is not accepted."""
+    if query.get("api_key") not in account.tokens:
+        return 200, {"result_code": 0, "result_message": "You are not authorized to access this file",
+                     "result_output": "json"}
     if not isinstance(body, dict) or body.get("__form__") is not True:
         return 200, {"result_code": 0, "result_message": "We don't accept any other input formats like JSON"}
     if query.get("api_action") != "campaign_status" or query.get("api_output") != "json":
@@ -91,8 +103,9 @@ class FakeActiveCampaign:
     """One fake account on its own 127.0.0.1 port; `base_url` goes into the org config."""
 
     def __init__(self, tokens: set[str], *, enforce_rate_limit: bool = False, rate_limit_retry_after: int = 1,
-                 name: str = "acct"):
+                 name: str = "acct", serve_guessed: bool = True):
         self.account = FakeAccount(tokens)
+        self.serve_guessed = serve_guessed  # False: the inferred ([D]) paths do not exist (404)
         self.seeded: dict[str, str] = {}  # names -> ids the test data set up (e.g. pre-existing runs)
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
@@ -160,7 +173,7 @@ class FakeActiveCampaign:
 
     def _answer(self, method: str, path: str, query: dict[str, str], body: Any, token: str | None,
                 arrived: float) -> tuple[int, Any, dict[str, str]]:
-        if token not in self.account.tokens:
+        if token not in self.account.tokens and not path.startswith("/admin/"):  # v1 checks its api_key itself
             return 403, {"message": "Forbidden"}, {}
         if self.enforce_rate_limit and self._over_limit(arrived):
             return 429, {"message": "Too Many Requests"}, {"Retry-After": str(self.rate_limit_retry_after)}
@@ -169,14 +182,20 @@ class FakeActiveCampaign:
             if fault.delay_s:
                 time.sleep(fault.delay_s)
             return fault.reply[0], fault.reply[1], fault.headers
-        for route_method, pattern, handler in self._routes:
+        path_known = False
+        for route_method, pattern, handler, documented in self._routes:
             match = pattern.fullmatch(path)
-            if match and route_method == method:
+            if not match or not (documented or self.serve_guessed):
+                continue
+            path_known = True
+            if route_method == method:
                 with self.account.lock:
                     status, payload = handler(self.account, match, query, body)
                 if fault is not None and fault.delay_s:
                     time.sleep(fault.delay_s)  # the change is made; the answer comes too late
                 return status, payload, {}
+        if path_known:
+            return 405, {"message": "Method Not Allowed"}, {}
         return 404, {"message": "Not Found"}, {}
 
     def _over_limit(self, arrived: float) -> bool:

@@ -1,5 +1,11 @@
 """The state and endpoint logic of a fake ActiveCampaign account (no HTTP here; see ac_fake_server.py).
 
+Built from AC's published reference (../shared/reference/activecampaign-api.md and the
+developers.activecampaign.com pages it names), not from our connector; where the reference is unsure, the
+stricter reading: request bodies keep only documented fields (a message has no `name`), a campaign holds a
+second message only once it is a split campaign, split shares must be positive integers covering every
+attached message, and a campaign with more than one message cannot go back to `single`.
+
 Shapes follow AC's v3 answers as documented in ../shared/reference/activecampaign-api.md: ids and most
 numbers are strings, `meta.total` is a string, dates are ISO-8601 in the account's zone (-05:00 here),
 errors come as `{"errors": [...]}` (objects or strings) or `{"message": ...}`, and the newer campaign
@@ -17,6 +23,27 @@ ACCOUNT_TZ = timezone(timedelta(hours=-5))
 Reply = tuple[int, Any]
 
 EDITABLE = {"0", "1", "6"}
+# Documented request bodies (reference §3 #5, #6; "Create a campaign message"): anything else is dropped.
+MESSAGE_FIELDS = ("fromname", "email", "reply2", "subject", "preheader_text")
+MESSAGE_REQUIRED = ("fromname", "email", "reply2")
+EDIT_FIELDS = ("name", "type", "segmentId", "addressId", "listIds", "replyTrackingEnabled", "linkTrackingEnabled",
+               "googleAnalyticsLinkTrackingEnabled", "googleAnalyticsCampaignName", "readTrackingEnabled",
+               "sendToExistingSubscribers", "canSplitContent", "recurring", "responderDaysOffset",
+               "responderHoursOffset", "scheduledDate", "reminderField", "reminderOffset", "reminderOffsetType",
+               "reminderType", "rssInterval", "splitType", "splitWinnerWaitPeriod", "splitWinnerWaitPeriodType",
+               "publicCampaignArchive")
+LINK_FIELDS = ("campaignid", "messageid", "percentage")
+SPLIT_TYPES = ("even", "read", "click")
+WAIT_TYPES = ("hour", "day", "week", "month")
+
+
+def _only_split(cid: str) -> dict[str, Any]:
+    return {"errors": [{"title": "Bad Request", "detail": f"Campaign {cid} is not a split campaign: only split (A/B) "
+                        "campaigns hold more than one message"}]}
+
+
+def _conflict(detail: str) -> dict[str, Any]:
+    return {"errors": [{"title": "Conflict", "detail": detail}]}
 
 
 def _no_result(kind: str, ident: str) -> dict[str, str]:
@@ -56,7 +83,7 @@ class FakeAccount:
     def add_campaign(self, cid: str, name: str, *, status: int, subject: str, sdate: datetime | None = None,
                      seriesid: str = "0", send_amt: int = 0, total_amt: int = 0) -> None:
         mid = self.next_id()
-        self.messages[mid] = {"id": mid, "name": "", "subject": subject, "fromname": "Acme",
+        self.messages[mid] = {"id": mid, "subject": subject, "fromname": "Acme",
                               "fromemail": "news@acme.example", "reply2": "news@acme.example",
                               "html": "<p>Hello</p>", "text": "Hello", "preheader_text": ""}
         self.campaigns[cid] = {
@@ -94,6 +121,12 @@ class FakeAccount:
         campaign = self.campaigns.get(cid)
         return (200, {"campaign": dict(campaign)}) if campaign else (404, _no_result("Campaign", cid))
 
+    def _touch(self, campaign: dict[str, Any]) -> None:
+        campaign["mdate"] = ac_date(datetime.now(ACCOUNT_TZ))
+
+    def _attached(self, cid: str) -> list[dict[str, Any]]:
+        return [link for link in self.links.values() if link["campaignid"] == cid]
+
     def edit_campaign(self, cid: str, body: Any) -> Reply:
         campaign = self.campaigns.get(cid)
         if campaign is None:
@@ -102,6 +135,7 @@ class FakeAccount:
             return 400, {"errors": ["Campaign can not be edited once it has been sent"]}
         if not isinstance(body, dict):
             return 400, {"errors": ["Invalid JSON"]}
+        body = {k: v for k, v in body.items() if k in EDIT_FIELDS}  # undocumented fields are dropped
         if "scheduledDate" in body:
             raw = body["scheduledDate"]
             try:
@@ -114,27 +148,56 @@ class FakeAccount:
         if "type" in body:
             if body["type"] not in ("single", "split"):
                 return 422, _invalid("type", "unsupported type")
+            if body["type"] != "split" and len(self._attached(cid)) > 1:
+                return 400, {"errors": ["A campaign with more than one message must stay a split campaign"]}
             campaign["type"] = body["type"]
         if "splitType" in body:
+            if body["splitType"] not in SPLIT_TYPES:
+                return 422, _invalid("splitType", "unsupported split type")
             campaign["split_type"] = body["splitType"]
         if "splitWinnerWaitPeriod" in body:
+            if body.get("splitWinnerWaitPeriodType", "hour") not in WAIT_TYPES:
+                return 422, _invalid("splitWinnerWaitPeriodType", "unsupported period")
             campaign["split_offset"] = str(body["splitWinnerWaitPeriod"])
             campaign["split_offset_type"] = body.get("splitWinnerWaitPeriodType", "hour")
+        self._touch(campaign)
         return 200, {"campaign": dict(campaign)}
 
     def campaign_messages(self, cid: str) -> Reply:
         if cid not in self.campaigns:
             return 404, _no_result("Campaign", cid)
-        rows = [dict(link) for link in self.links.values() if link["campaignid"] == cid]
+        rows = [dict(link) for link in self._attached(cid)]
         return 200, {"campaignMessages": rows, "meta": {"total": str(len(rows))}}
 
-    def create_message(self, body: Any) -> Reply:
+    def _message_body(self, body: Any, required: bool) -> dict[str, str] | Reply:
         message = body.get("message") if isinstance(body, dict) else None
-        if not isinstance(message, dict) or not message.get("subject"):
-            return 422, _invalid("subject", "Subject is required")
+        if not isinstance(message, dict):
+            return 400, {"errors": ["A message object is required"]}
+        kept = {k: str(v) for k, v in message.items() if k in MESSAGE_FIELDS and v is not None}
+        missing = [k for k in MESSAGE_REQUIRED if not kept.get(k)] if required else []
+        if missing:
+            return 422, _invalid(missing[0], f"{missing[0]} is required")
+        if "email" in kept:  # the documented request field is `email`; answers call it `fromemail`
+            kept["fromemail"] = kept.pop("email")
+        return kept
+
+    def create_message(self, body: Any) -> Reply:
+        kept = self._message_body(body, required=True)
+        if isinstance(kept, tuple):
+            return kept
         mid = self.next_id()
-        self.messages[mid] = {**{k: str(v) for k, v in message.items()}, "id": mid}
+        self.messages[mid] = {**kept, "id": mid}  # no html/text: the documented body has none
         return 201, {"message": dict(self.messages[mid])}
+
+    def update_message(self, mid: str, body: Any) -> Reply:
+        message = self.messages.get(mid)
+        if message is None:
+            return 404, _no_result("Message", mid)
+        kept = self._message_body(body, required=True)  # stricter reading: the create body's required fields
+        if isinstance(kept, tuple):
+            return kept
+        message.update(kept)
+        return 200, {"message": dict(message)}
 
     def get_message(self, mid: str) -> Reply:
         message = self.messages.get(mid)
@@ -146,36 +209,78 @@ class FakeAccount:
         return 200, {"messages": [dict(m) for m in ordered[offset:offset + limit]], "meta": {"total": str(len(ordered))}}
 
     def delete_message(self, mid: str) -> Reply:
-        if self.messages.pop(mid, None) is None:
+        if mid not in self.messages:
             return 404, _no_result("Message", mid)
+        if any(link["messageid"] == mid for link in self.links.values()):  # stricter: detach first
+            return 400, {"errors": [f"Message {mid} is attached to a campaign"]}
+        del self.messages[mid]
         return 200, {}
 
-    def attach(self, body: Any) -> Reply:
+    def create_link(self, body: Any) -> Reply:
+        """"Create a campaign message": only campaignid, messageid, percentage; campaignid required."""
         link = body.get("campaignMessage") if isinstance(body, dict) else None
-        if not isinstance(link, dict) or not link.get("campaignid"):
-            return 422, _invalid("campaignid", "campaignid is required")
+        if not isinstance(link, dict):
+            return 400, {"errors": ["A campaignMessage object is required"]}
+        link = {k: v for k, v in link.items() if k in LINK_FIELDS}
+        if not link.get("campaignid"):
+            return 400, {"errors": ["campaignid is required"]}
         cid, mid = str(link["campaignid"]), str(link.get("messageid", ""))
         campaign = self.campaigns.get(cid)
         if campaign is None or mid not in self.messages:
             return 404, _no_result("Campaign" if campaign is None else "Message", cid if campaign is None else mid)
         if campaign["status"] not in EDITABLE:
-            return 409, {"errors": [{"title": "Conflict", "detail": "The campaign's messages can no longer change"}]}
+            return 409, _conflict("The campaign's messages can no longer change")
+        if campaign["type"] != "split" and self._attached(cid):
+            return 400, _only_split(cid)
         return 201, {"campaignMessage": dict(self._link(cid, mid, int(link.get("percentage") or 0)))}
 
-    def detach(self, lid: str) -> Reply:
+    def delete_link(self, lid: str) -> Reply:
+        """"Delete a campaign message": the association only."""
         link = self.links.get(lid)
         if link is None:
             return 404, _no_result("CampaignMessage", lid)
         if self.campaigns[link["campaignid"]]["status"] not in EDITABLE:
-            return 409, {"errors": [{"title": "Conflict", "detail": "The campaign's messages can no longer change"}]}
+            return 409, _conflict("The campaign's messages can no longer change")
         del self.links[lid]
+        return 200, {}
+
+    def attach_copy(self, cid: str, body: Any) -> Reply:
+        """"Attach a message to a campaign": a copy of the message is attached (its own id), split only."""
+        campaign = self.campaigns.get(cid)
+        row = body.get("campaignMessage") if isinstance(body, dict) else None
+        if campaign is None:
+            return 404, _no_result("Campaign", cid)
+        if not isinstance(row, dict) or not row.get("messageid"):
+            return 400, {"errors": ["campaignMessage.messageid is required"]}
+        source = self.messages.get(str(row["messageid"]))
+        if source is None:
+            return 404, _no_result("Message", str(row["messageid"]))
+        if campaign["status"] not in EDITABLE:
+            return 409, _conflict("The campaign's messages can no longer change")
+        if campaign["type"] != "split":
+            return 400, _only_split(cid)
+        if len(self._attached(cid)) >= 5:
+            return 400, {"errors": ["A split campaign holds at most five messages"]}
+        mid = self.next_id()
+        self.messages[mid] = {**source, "id": mid}
+        percentage = row.get("percentage")
+        return 201, {"campaignMessage": dict(self._link(cid, mid, int(percentage) if isinstance(percentage, int) else 0))}
+
+    def detach(self, cid: str, lid: str) -> Reply:
+        """"Detach a message from a campaign": removes the attachment and deletes the message itself."""
+        link = self.links.get(lid)
+        if link is None or link["campaignid"] != cid:
+            return 404, _no_result("CampaignMessage", lid)
+        if self.campaigns[cid]["status"] not in EDITABLE:
+            return 409, _conflict("The campaign's messages can no longer change")
+        del self.links[lid]
+        self.messages.pop(link["messageid"], None)
         return 200, {}
 
     def get_percentages(self, cid: str) -> Reply:
         if cid not in self.campaigns:
             return 404, _no_result("Campaign", cid)
-        rows = [{"messageid": link["messageid"], "percentage": link["percentage"]}
-                for link in self.links.values() if link["campaignid"] == cid]
+        rows = [{"messageid": link["messageid"], "percentage": link["percentage"]} for link in self._attached(cid)]
         return 200, {"messages": rows}
 
     def set_percentages(self, cid: str, body: Any) -> Reply:
@@ -183,18 +288,28 @@ class FakeAccount:
         if campaign is None:
             return 404, _no_result("Campaign", cid)
         if campaign["status"] not in EDITABLE:
-            return 409, {"errors": [{"title": "Conflict", "detail": "Too late to change the split"}]}
+            return 409, _conflict("Too late to change the split")
+        if campaign["type"] != "split":
+            return 400, _only_split(cid)
         rows = body.get("messages") if isinstance(body, dict) else None
-        mine = {link["messageid"]: link for link in self.links.values() if link["campaignid"] == cid}
-        given = {str(r.get("messageid")): int(r.get("percentage", 0)) for r in rows or [] if isinstance(r, dict)}
-        if set(given) != set(mine):
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            return 400, {"errors": ["messages must be an array of objects"]}
+        if not all(isinstance(r.get(k), int) and not isinstance(r.get(k), bool) and r[k] > 0
+                   for r in rows for k in ("messageid", "percentage")):
+            return 400, {"errors": ["messageid and percentage must be positive integers"]}
+        mine = {link["messageid"]: link for link in self._attached(cid)}
+        given = {str(r["messageid"]): r["percentage"] for r in rows}
+        if set(given) != set(mine) or len(given) != len(rows):
             return 400, {"errors": ["Percentages must be given for every message of the campaign"]}
         total = sum(given.values())
-        if (campaign["split_type"] == "even" and total != 100) or (campaign["split_type"] != "even" and total >= 100):
-            return 400, {"errors": [f"Percentages add up to {total}"]}
+        if campaign["split_type"] == "even":  # an even split is reset to equal shares
+            share = 100 // len(given)
+            given = {m: share + (100 - share * len(given) if i == 0 else 0) for i, m in enumerate(given)}
+        elif total >= 100:
+            return 400, {"errors": [f"Percentages add up to {total}: the winner needs a share"]}
         for mid, share in given.items():
             mine[mid]["percentage"] = str(share)
-        return 200, {"messages": [{"messageid": m, "percentage": str(s)} for m, s in given.items()]}
+        return 200, {"messages": [{"messageid": m, "percentage": str(v)} for m, v in given.items()]}
 
     def transition(self, cid: str, source: str, target: str, verb: str) -> Reply:
         campaign = self.campaigns.get(cid)

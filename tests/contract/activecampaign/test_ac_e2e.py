@@ -1,6 +1,7 @@
 """End to end: sample ActiveCampaign opportunities run through the orchestrator (embedded default: SQLite
 log and state) with the real ActiveCampaign connector against the fake, then are rolled back through the
-rollback executor. A second run executes nothing twice; a drifted action is refused with a diff."""
+rollback executor. A second run executes nothing twice; a drifted action is refused with a diff. An action
+needing a guessed (unverified) AC path is only planned until the org enables that call after a check."""
 
 from __future__ import annotations
 
@@ -36,7 +37,13 @@ organizations:
         - account_id: acme-mail
           base_url: {base_url}
           token_ref: env:ACME_AC_API_TOKEN
-"""
+{enabled}"""
+
+GUESSED_CALLS = ("campaign_pause", "campaign_resume", "legacy_campaign_status", "campaign_message_attach",
+                 "campaign_message_detach", "percentages_set")
+ENABLED = "    enabled_unverified_operations:\n" + "".join(
+    f"      - {{call: activecampaign.{c}, enabled_by: jane@acme.example, enabled_at: '2026-12-01T10:00:00+00:00', "
+    f"check: 'operator verify activecampaign --org org-acme; sandbox account run'}}\n" for c in GUESSED_CALLS)
 
 ACTIONS = {
     "opp-send-time": {"type": "adjust_send_time", "target": {"account_id": ACCOUNT, "campaign_id": SCHEDULED},
@@ -60,13 +67,20 @@ def opportunity(opp_id: str, action: dict[str, Any], now: datetime) -> dict[str,
             "title": opp_id, "confidence": 0.95, "platform": "activecampaign", "action": action, "evidence": {}}
 
 
+@pytest.fixture(params=[True])
+def enabled(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @pytest.fixture
-def services(tmp_path: Path, fake: FakeActiveCampaign, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+def services(tmp_path: Path, fake: FakeActiveCampaign, monkeypatch: pytest.MonkeyPatch,
+             enabled: bool) -> Iterator[Services]:
     now = datetime.now(UTC)
     samples = tmp_path / "samples"
     samples.mkdir()
     shutil.copy(SAMPLES_DIR / "sandbox.json", samples / "sandbox.json")
-    (samples / "orgs.yaml").write_text(ORGS_YAML.format(base_url=fake.base_url))
+    (samples / "orgs.yaml").write_text(ORGS_YAML.format(base_url=fake.base_url,
+                                                        enabled=ENABLED if enabled else ""))
     (samples / "opportunities.jsonl").write_text(
         "\n".join(json.dumps(opportunity(k, a, now)) for k, a in ACTIONS.items()) + "\n")
     monkeypatch.setenv("ACME_AC_API_TOKEN", TOKENS["env:AC_TOKEN_ACME"])  # the default resolver reads env: refs
@@ -143,3 +157,18 @@ def test_rollback_after_drift_is_refused_with_a_diff(services: Services, fake: F
     outcome = executor.rollback(pause.action_id, actor="jane@acme.example", run_id=new_run_id(services.clock()))
     assert outcome.status == "refused" and outcome.diff["status"] == {"expected": 3, "found": 2}
     assert len(fake.writes()) == writes
+
+
+@pytest.mark.parametrize("enabled", [False], indirect=True)
+def test_guessed_paths_are_planned_and_explained_until_the_org_enables_them(services: Services,
+                                                                         fake: FakeActiveCampaign) -> None:
+    Orchestrator(services).run([ORG])
+    for opp in ("opp-pause", "opp-split"):
+        record = latest(services, opp)
+        assert record.status == ActionStatus.DRY_RUN, (opp, record.error_message)
+        [rule] = [r for r in record.verdict.rules if r.rule_id == "verified_operations"]
+        assert rule.outcome.value == "block" and "guessed path" in rule.message and "enabled_unverified" in rule.message
+        assert record.rollback_plan is not None and record.rollback_plan.inverse_ops  # planned in full
+    assert latest(services, "opp-send-time").status == ActionStatus.EXECUTED  # documented calls only
+    assert fake.account.campaigns[SENDING]["status"] == "2" and fake.account.campaigns[DRAFT]["type"] == "single"
+    assert fake.calls(path=r"/api/3/campaigns/\d+/pause") == [] and fake.calls(path=r"/api/3/campaign/\d+/messages") == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ac_support import COMPLETED, SCHEDULED, SENDING, SERIES, apply, campaign_request, read
+import logging
+
+from ac_support import COMPLETED, SCHEDULED, SENDING, SERIES, TOKENS, apply, campaign_request, read
 
 from schemas.operations import ApplyOutcome, SetEmailCampaignStatus
 
@@ -43,16 +45,20 @@ def test_pausing_a_paused_campaign_is_already_done(fake, connector):
     assert fake.writes() == []
 
 
-def test_v1_fallback_when_the_v3_endpoint_is_missing(fake, connector):
+def test_v1_fallback_when_the_v3_endpoint_is_missing(fake, connector, caplog):
+    """v1 authenticates with its documented `api_key` (the fake refuses the v3 header alone, as v1's
+    docs and AC's PHP wrapper describe it); the key never reaches a log, urllib3's debug lines included."""
     fake.account.v3_status_endpoints = False
+    caplog.set_level(logging.DEBUG)
     paused = apply(connector, op())
     assert paused.outcome == ApplyOutcome.APPLIED and paused.details["via"] == "v1"
     [legacy] = fake.calls("POST", r"/admin/api.php")
-    assert legacy.query == {"api_action": "campaign_status", "api_output": "json"}
+    assert legacy.query == {"api_action": "campaign_status", "api_output": "json", "api_key": TOKENS["env:AC_TOKEN_ACME"]}
     assert legacy.body == {"id": SENDING, "status": "3", "__form__": True}  # form-encoded, not JSON
-    assert "api_key" not in legacy.query  # the key travels in the header only
     assert apply(connector, op("sending")).outcome == ApplyOutcome.APPLIED
     assert fake.account.campaigns[SENDING]["status"] == "2"
+    assert any("admin/api.php" in r.getMessage() for r in caplog.records)  # urllib3 did log the request line
+    assert not any(TOKENS["env:AC_TOKEN_ACME"] in r.getMessage() for r in caplog.records)
 
 
 def test_v1_result_code_zero_is_a_failure(fake, connector):

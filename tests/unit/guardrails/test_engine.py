@@ -47,6 +47,7 @@ SPEC_ORDER = [
     "daily_rate",
     "cooldown",
     "stale_data",
+    "verified_operations",  # issue 15: unverified platform calls are not made live
 ]
 
 CONTEXTS: dict[str, Callable[[], GuardrailContext]] = {
@@ -139,7 +140,7 @@ def test_kill_switch_blocks_even_an_approved_action() -> None:
 def test_dry_run_verdicts(org: OrgPolicy, dry_run: bool) -> None:
     verdict = evaluate(f.context(org=org))
     assert is_dry_run(verdict) is dry_run
-    assert {"autonomy", "rollout_phase"} == DRY_RUN_RULES
+    assert {"autonomy", "rollout_phase", "verified_operations"} == DRY_RUN_RULES
 
 
 def test_a_real_block_is_not_a_dry_run() -> None:

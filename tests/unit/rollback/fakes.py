@@ -208,12 +208,15 @@ class FakePlatform:
             w.keywords[(op["ad_group_id"], op["criterion_id"])].cpc_bid = op["cpc_bid"]
         elif kind == "set_bidding_scheme":
             w.campaigns[op["campaign_id"]]["bidding"] = BiddingScheme.model_validate(op["scheme"])
-        elif kind == "create_subject_line_test":
-            w.email_campaigns[op["campaign_id"]]["test_tags"] += (op["tag"],)
-            details["message_ids"] = [w.next_id() for _ in op["variants"]]
-        elif kind == "delete_subject_line_test":
+        elif kind == "create_subject_line_test":  # like AC: split first, one copy per variant, ids answered
             c = w.email_campaigns[op["campaign_id"]]
-            c["test_tags"] = tuple(t for t in c["test_tags"] if t != op["tag"])
+            details["message_ids"] = [w.next_id() for _ in op["variants"]]
+            c["type"], c["message_ids"] = "split", (*c["message_ids"], *details["message_ids"])
+        elif kind == "delete_subject_line_test":  # exactly the given ids, else what was not there before
+            c = w.email_campaigns[op["campaign_id"]]
+            doomed = set(op["message_ids"]) or {m for m in c["message_ids"] if m not in op["keep_message_ids"]}
+            c["message_ids"] = tuple(m for m in c["message_ids"] if m not in doomed or m in op["keep_message_ids"])
+            c["type"] = "single" if len(c["message_ids"]) == 1 else c["type"]
         elif kind == "set_send_time":
             w.email_campaigns[op["campaign_id"]]["scheduled_at"] = op["send_at"]
         elif kind == "enroll_contacts":

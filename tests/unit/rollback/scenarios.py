@@ -38,8 +38,9 @@ def _ads_world() -> FakeWorld:
 def _ac_world() -> FakeWorld:
     world = FakeWorld()
     world.email_campaigns["7"] = {"status": 1, "scheduled_at": NOW + timedelta(days=2), "series_id": "0",
-                                  "test_tags": ()}
-    world.email_campaigns["8"] = {"status": 2, "scheduled_at": None, "series_id": "0", "test_tags": ()}
+                                  "type": "single", "message_ids": ("70",)}
+    world.email_campaigns["8"] = {"status": 2, "scheduled_at": None, "series_id": "0", "type": "single",
+                                  "message_ids": ("80",)}
     world.automations["42"] = {"status": 1, "runs": {"101": ["5"]}}
     world.contacts.update({"101": ("a@acme.example", True), "102": ("b@acme.example", True),
                            "103": ("c@acme.example", False)})
