@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+SAMPLES_DIR = Path(str(files("operator_ai") / "samples"))  # package data (installed with the wheel)
 
 
 class Settings(BaseSettings):
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     gcp_project: str | None = None
     bq_dataset: str = "marketing_ai"
     bq_endpoint: str | None = None  # emulator URL in tests
-    bq_location: str = "US"
+    bq_location: str = "EU"  # the dataset's location (`operator init`): keep it with the functions' region
     outbox_dir: Path | None = None  # default: <home>/outbox
     pubsub_topic: str = "operator-org-runs"
     fan_out: bool = False

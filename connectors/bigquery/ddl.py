@@ -8,7 +8,8 @@ but refreshes the views. Files run in name order: tables before the views that r
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from string import Template
 from typing import Any
 
@@ -17,16 +18,17 @@ from google.cloud import bigquery
 from connectors.base import StoreError
 from connectors.bigquery.client import CallPolicy, store_errors, table_path
 
-DDL_DIR = Path(__file__).resolve().parents[2] / "sql" / "bigquery"
+DDL_DIR: Traversable = files("sql") / "bigquery"  # package data
 
 
-def ddl_statements(project: str, dataset: str, ddl_dir: Path = DDL_DIR) -> list[tuple[str, str]]:
+def ddl_statements(project: str, dataset: str, ddl_dir: Traversable = DDL_DIR) -> list[tuple[str, str]]:
     """(file name, statement) for every DDL file, identifiers filled in."""
     table_path(project, dataset, "validated")  # raises on a bad identifier
-    files = sorted(ddl_dir.glob("*.sql"))
-    if not files:
+    sql_files = sorted((f for f in ddl_dir.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    if not sql_files:
         raise StoreError(f"no BigQuery DDL files under {ddl_dir}")
-    return [(f.name, Template(f.read_text()).substitute(project=project, dataset=dataset)) for f in files]
+    return [(f.name, Template(f.read_text(encoding="utf-8")).substitute(project=project, dataset=dataset))
+            for f in sql_files]
 
 
 def init_bigquery(client: Any, project: str, dataset: str, *, location: str | None = None,

@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from string import Template
 from typing import Any
 from urllib.parse import urlparse
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "operator_ai" / "templates"
+TEMPLATES_DIR = Path(str(files("operator_ai") / "templates"))  # package data (installed with the wheel)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SPACES = re.compile(r"\s+")

@@ -15,11 +15,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.resources import files
 from pathlib import Path
 
 from connectors.base import StoreError
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "sql" / "sqlite.sql"
+SCHEMA_FILE = files("sql") / "sqlite.sql"  # package data: works from a wheel as from the source tree
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_S = 30.0
 

@@ -30,7 +30,8 @@ def test_init_creates_the_dataset_and_is_idempotent(bigquery_emulator: BigQueryE
     try:
         first = _init(env)
         assert first.returncode == 0, first.stderr
-        assert f"{bigquery_emulator.project}.{dataset}" in first.stdout
+        assert f"{bigquery_emulator.project}.{dataset} (EU)" in first.stdout  # the guide's region, not US
+        assert client.get_dataset(f"{bigquery_emulator.project}.{dataset}").location == "EU"
         tables = {t.table_id for t in client.list_tables(f"{bigquery_emulator.project}.{dataset}")}
         assert {"actions_log", "experiments", "opportunities", "actions_latest"} <= tables
         second = _init(env)
