@@ -17,6 +17,7 @@ from typing import Any
 from connectors.base import PendingApproval
 from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
+from operator_ai.deployment import ConfigError, check_live
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
 from operator_ai.journal import EXECUTED_STATUSES, input_record, past_action, plan_record
 from operator_ai.measurement import measure_due
@@ -86,6 +87,9 @@ class Orchestrator:
             for future, org_id in futures.items():
                 try:
                     lines.extend(future.result())
+                except ConfigError as error:  # a missing setting: its message says it all, no traceback
+                    log.error("organization %s not run: %s", org_id, error)
+                    errors.append(f"{org_id}: {error}")
                 except Exception as error:  # one org's failure never stops another's
                     log.exception("organization %s failed", org_id)
                     errors.append(f"{org_id}: {type(error).__name__}: {error}")
@@ -115,6 +119,7 @@ class Orchestrator:
             return [{"organization_id": org, "status": "STOPPED", "action_id": None, "type": None,
                      "detail": f"kill switch ({active.scope}) on since {active.set_at.isoformat()} by {active.set_by}: "
                                f"{active.reason}"}]
+        check_live(policy, self.s)  # live mode without the org's credentials: an org error naming them
         limits = resolve_limits(policy.limits, campaign_cap_ceiling=self.s.settings.campaign_cap_ceiling)
         lines = [] if dry_run else self._settle_in_flight(org, run_id)
         history_hours = max(48, float(limits.cooldown_hours))

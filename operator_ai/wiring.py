@@ -61,18 +61,25 @@ class Services:
 
 
 def build_services(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-                   connectors: dict[Platform, PlatformConnector] | None = None, load_inputs: bool = True) -> Services:
+                   connectors: dict[Platform, PlatformConnector] | None = None, load_inputs: bool = True,
+                   create_database: bool = False) -> Services:
     """Wire everything for the configured mode. `connectors` overrides platform adapters (tests).
 
     `load_inputs=False` (the CLI's `status`, `log`, `rollback`): the organization and opportunity files
-    are not read, so a broken input file never takes those commands down with it.
+    are not read, so a broken input file never takes those commands down with it. `create_database`
+    (`operator init`): create the SQLite file even where its location was not chosen.
     """
     settings = settings or Settings()
     clock = clock or utc_now
     if not load_inputs:
         settings = settings.model_copy(update={"seed_samples": False})
-    build = _gcp_services if settings.backend == "gcp" else _local_services
-    services = build(settings, clock)
+    if settings.backend == "gcp":
+        services = _gcp_services(settings, clock)
+    else:
+        from operator_ai.deployment import require_database
+
+        require_database(settings, create=create_database)
+        services = _local_services(settings, clock)
     if connectors:
         services.connectors.update(connectors)
     return services
@@ -88,7 +95,9 @@ def build_control_state(settings: Settings | None = None) -> tuple[StateStore, C
         state, _ = build_firestore_stores(settings)
         return state, lambda: None
     from connectors.local import LocalStore
+    from operator_ai.deployment import require_database
 
+    require_database(settings, create=False)  # a stop written to a fresh, empty file would stop nothing
     store = LocalStore.open(settings.database_path)
     return store, store.close
 
@@ -113,9 +122,11 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
 
     store = LocalStore.open(settings.database_path)
     if settings.seed_samples:
+        # live mode never gets the sample organizations and opportunities, only the files the user named
         seed_embedded_default(store, settings.samples_dir, clock(), orgs_file=settings.orgs_file,
                               opportunities_file=settings.opportunities_file,
-                              check_policy=lambda policy: check_policy(policy, settings))
+                              check_policy=lambda policy: check_policy(policy, settings),
+                              include_samples=settings.platforms == "sandbox")
     proposer, writer, subject_writer = _llm_helpers(settings)
     world = SandboxWorld(store, clock=clock)
     connectors: dict[Platform, PlatformConnector] = {

@@ -26,21 +26,23 @@ SANDBOX_FILE = "sandbox.json"
 
 def seed_embedded_default(store: LocalStore, samples_dir: str | Path, now: datetime, *,
                           orgs_file: str | Path | None = None, opportunities_file: str | Path | None = None,
-                          check_policy: PolicyCheck | None = None) -> bool:
+                          check_policy: PolicyCheck | None = None, include_samples: bool = True) -> bool:
     """Load `samples_dir`'s orgs.yaml, opportunities.jsonl and sandbox.json if the database is new, then
     the explicitly named files. Every file is read and validated before anything is written.
-    Returns True when the samples were loaded by this call."""
+    `include_samples=False` (live mode) loads only the named files. Returns True when the samples were
+    loaded by this call."""
     # The sandbox package builds on this one; import it here so neither package imports the other at load.
     from connectors.sandbox.fixture import load_fixture, seed_fixture
 
     samples = Path(samples_dir)
-    sample_orgs = load_orgs(samples / ORGS_FILE, check_policy=check_policy)
-    sample_opportunities = read_opportunity_file(samples / OPPORTUNITIES_FILE)
-    fixture = load_fixture(samples / SANDBOX_FILE)
+    if include_samples:
+        sample_orgs = load_orgs(samples / ORGS_FILE, check_policy=check_policy)
+        sample_opportunities = read_opportunity_file(samples / OPPORTUNITIES_FILE)
+        fixture = load_fixture(samples / SANDBOX_FILE)
     extra_orgs = load_orgs(orgs_file, check_policy=check_policy) if orgs_file else []
     extra_opportunities = read_opportunity_file(Path(opportunities_file)) if opportunities_file else []
     with store.db.write() as tx:
-        fresh = tx.execute("SELECT 1 FROM meta WHERE key = 'seeded_at'").fetchone() is None
+        fresh = include_samples and tx.execute("SELECT 1 FROM meta WHERE key = 'seeded_at'").fetchone() is None
         if fresh:
             for policy in sample_orgs:
                 store.put_org(policy)

@@ -30,13 +30,15 @@ class Context:
         self._services: Any = None
         self._state: Any = None
         self._closers: list[Callable[[], None]] = []
+        self.create_database = False  # `operator init` creates the SQLite file wherever it is configured
 
     def _build(self, load_inputs: bool) -> Any:
         if self._services is None:
             from operator_ai.settings import Settings
             from operator_ai.wiring import build_services
 
-            self._services = build_services(Settings(), load_inputs=load_inputs)
+            self._services = build_services(Settings(), load_inputs=load_inputs,
+                                            create_database=self.create_database)
         return self._services
 
     @property
@@ -75,6 +77,7 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="operator-ai", prog_name="operator")
 @click.option("-v", "--verbose", is_flag=True, help="Log structured JSON events to stderr.")
 @click.pass_context
 def cli(click_ctx: click.Context, verbose: bool) -> None:
@@ -101,5 +104,8 @@ def main() -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_ERROR)
     except Exception as error:  # a clean message, never a traceback with state in it
-        click.echo(f"error: {type(error).__name__}: {error}", err=True)
+        from operator_ai.deployment import ConfigError
+
+        kind = "" if isinstance(error, ConfigError) else f"{type(error).__name__}: "
+        click.echo(f"error: {kind}{error}", err=True)
         sys.exit(EXIT_ERROR)

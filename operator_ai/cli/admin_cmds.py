@@ -20,6 +20,7 @@ def add(cli: click.Group) -> None:
 def init(ctx: Context) -> None:
     """Create the stores: the SQLite file (embedded default) or the BigQuery dataset, tables and views (gcp).
     Safe to re-run."""
+    ctx.create_database = True
     services = ctx.services  # building the services creates the SQLite schema / Firestore needs no schema
     settings = services.settings
     if settings.backend != "gcp":
@@ -30,7 +31,8 @@ def init(ctx: Context) -> None:
 
     applied = init_bigquery(bigquery_client_for(settings), settings.gcp_project or "", settings.bq_dataset,
                             location=settings.bq_location)
-    console.print(f"BigQuery {settings.gcp_project}.{settings.bq_dataset}: applied {', '.join(applied)}")
+    console.print(f"BigQuery {settings.gcp_project}.{settings.bq_dataset} ({settings.bq_location}): "
+                  f"applied {', '.join(applied)}")
 
 
 @click.command()

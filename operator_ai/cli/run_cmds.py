@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from operator_ai.cli import Context, pass_ctx
 from operator_ai.cli.output import (
@@ -198,7 +199,10 @@ def status(ctx: Context, as_json: bool) -> None:
     """Mode, kill switches, pending approvals and action counts per organization."""
     services = ctx.control_services  # what is stored, never the input files
     orgs = services.state.list_orgs()
-    data: dict[str, Any] = {"mode": services.mode, "backend": services.settings.backend, "organizations": []}
+    from operator_ai.deployment import store_location
+
+    data: dict[str, Any] = {"mode": services.mode, "backend": services.settings.backend, "organizations": [],
+                            "store": store_location(services.settings)}
     for policy in orgs:
         switches = services.state.kill_switches(policy.organization_id)
         active = switches.active
@@ -219,6 +223,7 @@ def status(ctx: Context, as_json: bool) -> None:
         emit_json(data)
         return
     console.print(f"[bold]{data['mode']}[/bold] mode, {data['backend']} backend")
+    console.print("data: " + escape(", ".join(f"{k} {v}" for k, v in data["store"].items() if k != "backend")))
     table("Organizations", ["org", "autonomy", "phase", "kill switch", "pending", "actions", "final verdicts"],
           [[o["organization_id"], o["autonomy"], o["rollout_phase"],
             "ON: " + o["kill_switch"]["reason"] if o["kill_switch"] else "off", o["pending_approvals"],
