@@ -17,7 +17,7 @@ from schemas.experiments import Experiment, ExperimentStatus
 from schemas.impact import TrackingHold
 from schemas.metrics import MetricReading, MetricRequest
 from schemas.operations import ApplyResult, ErrorInfo, ErrorKind, OpBatch
-from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
+from schemas.policy import KillSwitch, KillSwitchState, OrgChange, OrgPolicy
 from schemas.records import ActionRecord
 from schemas.snapshots import Snapshot, SnapshotRequest
 
@@ -173,7 +173,10 @@ class StateStore(Protocol):
     # organizations
     def get_org(self, organization_id: str) -> OrgPolicy | None: ...
     def list_orgs(self) -> list[OrgPolicy]: ...
-    def put_org(self, policy: OrgPolicy) -> None: ...
+    def put_org(self, policy: OrgPolicy, change: OrgChange | None = None) -> None:
+        """Write the policy and, when given, its audit record (who, when, what) in the same write."""
+        ...
+    def org_changes(self, organization_id: str) -> list[OrgChange]: ...
 
     # kill switches (scope "global" or an org id)
     def kill_switches(self, organization_id: str) -> KillSwitchState: ...

@@ -108,3 +108,14 @@ class KillSwitchState(FrozenModel):
             if switch is not None and switch.active:
                 return switch
         return None
+
+
+class OrgChange(FrozenModel):
+    """One change to an organization's configuration: who made it, when, and what it touched (audit)."""
+
+    organization_id: OrgId
+    changed_by: str
+    changed_at: ZonedDatetime
+    change: str  # "created" | "updated"
+    fields: tuple[str, ...] = ()  # top-level OrgPolicy fields that differ from the previous version
+    policy_hash: str  # stable hash of the policy as written

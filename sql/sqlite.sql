@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS organizations (
   updated_at      TEXT NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS org_changes (  -- who changed an organization's configuration, and when
+  change_no       INTEGER PRIMARY KEY AUTOINCREMENT,
+  organization_id TEXT NOT NULL,
+  changed_at      TEXT NOT NULL,
+  change          TEXT NOT NULL,   -- OrgChange JSON
+  FOREIGN KEY (organization_id) REFERENCES organizations (organization_id)
+);
+CREATE INDEX IF NOT EXISTS org_changes_by_org ON org_changes (organization_id, change_no);
+
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope   TEXT PRIMARY KEY,        -- 'global' or an organization id
   active  INTEGER NOT NULL,

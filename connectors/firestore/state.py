@@ -19,7 +19,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from connectors.firestore.approvals import FirestoreApprovals
 from connectors.firestore.common import Collections, call_options, in_transaction, store_call, utc
 from schemas.common import stable_hash
-from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
+from schemas.policy import KillSwitch, KillSwitchState, OrgChange, OrgPolicy
 
 # Execution records older than this are never counted by a rate rule (the widest window is 24 h); a
 # Firestore TTL policy on `executions.expire_at` deletes them (docs/storage.md).
@@ -49,12 +49,26 @@ class FirestoreStateStore(FirestoreApprovals):
         return sorted(policies, key=lambda p: p.organization_id)
 
     @store_call("put_org")
-    def put_org(self, policy: OrgPolicy) -> None:
-        self._col("organizations").document(policy.organization_id).set({
+    def put_org(self, policy: OrgPolicy, change: OrgChange | None = None) -> None:
+        """Write the policy; with `change`, its audit record (`organizations/{id}/history/{auto}`) in the
+        same batch."""
+        ref = self._col("organizations").document(policy.organization_id)
+        batch = self.client.batch()
+        batch.set(ref, {
             "organization_id": policy.organization_id,
             "policy": policy.model_dump(mode="json"),
             "updated_at": policy.updated_at or firestore.SERVER_TIMESTAMP,
-        }, **self.calls)
+        })
+        if change is not None:
+            batch.set(ref.collection("history").document(), {**change.model_dump(mode="json"),
+                                                             "changed_at": change.changed_at})
+        batch.commit(**self.calls)
+
+    @store_call("org_changes")
+    def org_changes(self, organization_id: str) -> list[OrgChange]:
+        history = self._col("organizations").document(organization_id).collection("history")
+        changes = [OrgChange.model_validate(snap.to_dict()) for snap in history.stream(**self.calls)]
+        return sorted(changes, key=lambda c: c.changed_at)
 
     # ------------------------------------------------------------------ kill switches
 

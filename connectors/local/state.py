@@ -13,7 +13,7 @@ from typing import Any
 from connectors.local.approvals import SqliteApprovals
 from connectors.local.codec import from_json, parse_ts, to_json, ts
 from connectors.local.db import Database
-from schemas.policy import KillSwitch, KillSwitchState, OrgPolicy
+from schemas.policy import KillSwitch, KillSwitchState, OrgChange, OrgPolicy
 
 
 class SqliteStateStore(SqliteApprovals):
@@ -33,7 +33,8 @@ class SqliteStateStore(SqliteApprovals):
         rows = self.db.connection().execute("SELECT policy FROM organizations ORDER BY organization_id").fetchall()
         return [OrgPolicy.model_validate(from_json(row["policy"])) for row in rows]
 
-    def put_org(self, policy: OrgPolicy) -> None:
+    def put_org(self, policy: OrgPolicy, change: OrgChange | None = None) -> None:
+        """Write the policy; with `change`, its audit record in the same transaction."""
         updated = ts(policy.updated_at) if policy.updated_at else ts(_utc_now())
         with self.db.write() as tx:
             tx.execute(
@@ -42,6 +43,15 @@ class SqliteStateStore(SqliteApprovals):
                 "updated_at = excluded.updated_at",
                 (policy.organization_id, to_json(policy.model_dump(mode="json")), updated),
             )
+            if change is not None:
+                tx.execute("INSERT INTO org_changes (organization_id, changed_at, change) VALUES (?, ?, ?)",
+                           (change.organization_id, ts(change.changed_at), to_json(change.model_dump(mode="json"))))
+
+    def org_changes(self, organization_id: str) -> list[OrgChange]:
+        rows = self.db.connection().execute(
+            "SELECT change FROM org_changes WHERE organization_id = ? ORDER BY change_no", (organization_id,)
+        ).fetchall()
+        return [OrgChange.model_validate(from_json(row["change"])) for row in rows]
 
     # ------------------------------------------------------------------ kill switches
 
