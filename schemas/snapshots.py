@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.actions import BiddingScheme
+from schemas.changes import OutsideChange
 from schemas.common import FrozenModel, Money, Platform, ZonedDatetime
 
 
@@ -28,6 +29,7 @@ class SnapshotPart(StrEnum):
     EMAIL_CAMPAIGN = "email_campaign"
     AUTOMATION = "automation"
     CONTENT = "content"
+    CHANGES = "changes"  # outside changes to the request's entities (Google Ads change_event)
 
 
 class SnapshotRequest(FrozenModel):
@@ -190,3 +192,4 @@ class Snapshot(FrozenModel):
     automation: AutomationState | None = None
     content: ContentState | None = None
     missing: tuple[str, ...] = ()  # entities asked for that do not exist
+    outside_changes: tuple[OutsideChange, ...] | None = None  # CHANGES: recent changes not made by the Operator

@@ -17,7 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.google_ads import gaql
+from connectors.google_ads.changes import by_entity, read_outside_changes
 from connectors.google_ads.convert import from_micros, scheme_from_campaign
+from schemas.changes import OutsideChange
 from schemas.common import Platform
 from schemas.snapshots import (
     AccountState,
@@ -34,7 +36,7 @@ from schemas.snapshots import (
 
 Search = Callable[[str], list[Any]]  # GAQL -> rows, for one customer
 P = SnapshotPart
-_CAMPAIGN_PARTS = frozenset({P.CAMPAIGN, P.BUDGET, P.PERFORMANCE, P.NEGATIVES, P.SEARCH_TERMS})
+_CAMPAIGN_PARTS = frozenset({P.CAMPAIGN, P.BUDGET, P.PERFORMANCE, P.NEGATIVES, P.SEARCH_TERMS, P.CHANGES})
 _BID_SOURCES = {"AD_GROUP_CRITERION": "CRITERION", "AD_GROUP": "AD_GROUP",
                 "CAMPAIGN_BIDDING_STRATEGY": "CAMPAIGN_BIDDING_STRATEGY"}
 
@@ -76,6 +78,7 @@ class _Plan:
     keywords: set[str] = field(default_factory=set)
     keyword_windows: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     account: bool = False
+    changes: bool = False
 
 
 def _keyword_name(customer_id: str, request: SnapshotRequest) -> str | None:
@@ -90,6 +93,7 @@ def _plan(customer_id: str, requests: list[SnapshotRequest]) -> _Plan:
         parts, campaign = request.parts, request.campaign_id
         keyword = _keyword_name(customer_id, request)
         plan.account |= P.ACCOUNT in parts
+        plan.changes |= P.CHANGES in parts
         if keyword:
             plan.keywords.add(keyword)
             plan.keyword_windows[request.window_days].add(keyword)
@@ -123,6 +127,7 @@ class _Reader:
             zone = ZoneInfo(customer.time_zone) if customer and customer.time_zone else ZoneInfo("UTC")
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo("UTC")
+        self.zone = zone
         self.today = now.astimezone(zone).date()
 
     def rows(self, build: Callable[[list[str]], str], ids: set[str]) -> list[Any]:
@@ -253,6 +258,7 @@ class _Read:
     terms: dict[tuple[int, str], tuple[SearchTermState, ...]]
     keywords: dict[str, Any]
     keyword_perf: dict[tuple[int, str], Performance]
+    changes: dict[str, list[OutsideChange]] | None = None  # by entity key; None: not asked
 
 
 def _campaign_parts(request: SnapshotRequest, read: _Read, values: dict[str, Any], missing: list[str]) -> None:
@@ -300,6 +306,12 @@ def _answer(request: SnapshotRequest, read: _Read, now: datetime) -> Snapshot:
         missing.append("keyword (the request names no ad group and criterion)")
     if request.campaign_id is None and keyword_name is None and parts & _CAMPAIGN_PARTS:
         missing.append("campaign (the request names no campaign)")
+    if P.CHANGES in parts and read.changes is not None:
+        keys = [f"google_ads:{read.customer_id}:campaign:{request.campaign_id}" if request.campaign_id else None,
+                f"google_ads:{read.customer_id}:keyword:{request.ad_group_id}~{request.criterion_id}"
+                if keyword_name else None]
+        values["outside_changes"] = tuple(sorted((c for key in keys if key for c in read.changes.get(key, ())),
+                                                 key=lambda c: c.changed_at))
     return Snapshot(key=request.key, platform=Platform.GOOGLE_ADS, account_id=read.customer_id, read_at=now,
                     source="live", missing=tuple(missing), **values)
 
@@ -308,10 +320,18 @@ def read_snapshots(search: Search, customer_id: str, requests: list[SnapshotRequ
                    now: datetime) -> dict[str, Snapshot]:
     plan = _plan(customer_id, requests)
     reader = _Reader(search, customer_id, now)
+    campaigns = reader.campaigns(plan.campaigns) if plan.campaigns else {}
+    changes = None
+    if plan.changes:
+        budget_users: dict[str, set[str]] = defaultdict(set)
+        for campaign_id, row in campaigns.items():
+            if row.campaign_budget.id:
+                budget_users[str(row.campaign_budget.id)].add(campaign_id)
+        changes = by_entity(read_outside_changes(reader.search, customer_id, reader.zone, now, budget_users))
     read = _Read(
         customer_id=customer_id,
         currency=reader.currency,
-        campaigns=reader.campaigns(plan.campaigns) if plan.campaigns else {},
+        campaigns=campaigns,
         labels=reader.labels(plan.labels) if plan.labels else {},
         total_daily_budget=reader.total_daily_budget() if plan.account else None,
         campaign_perf=reader.campaign_metrics(plan.campaign_windows),
@@ -319,5 +339,6 @@ def read_snapshots(search: Search, customer_id: str, requests: list[SnapshotRequ
         terms=reader.search_terms(plan.term_windows),
         keywords=reader.keywords(plan.keywords) if plan.keywords else {},
         keyword_perf=reader.keyword_metrics(plan.keyword_windows),
+        changes=changes,
     )
     return {request.key: _answer(request, read, now) for request in requests}

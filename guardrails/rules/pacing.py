@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,10 +34,24 @@ def daily_rate(ctx: GuardrailContext) -> RuleResult:
 
 
 def cooldown(ctx: GuardrailContext) -> RuleResult:
+    """A change to the entity inside the cooldown, by the Operator (history) or by anyone else (the outside
+    changes the snapshot carries, e.g. Google Ads change_event), needs a person."""
     hours = ctx.limits.cooldown_hours
     key = ctx.facts.entity_key
+    start = ctx.now - timedelta(hours=float(hours))
     recent = sorted((p for p in ctx.executed_since(hours) if p.entity_key == key), key=lambda p: p.at, reverse=True)
+    changes = ctx.snapshot.outside_changes if ctx.snapshot is not None else None
+    outside = sorted((c for c in changes or () if c.entity_key == key and start < c.changed_at <= ctx.now),
+                     key=lambda c: c.changed_at, reverse=True)
     observed: dict[str, Any] = {"entity_key": key, "cooldown_hours": hours}
+    if outside and (not recent or outside[0].changed_at > recent[0].at):
+        last_change = outside[0]
+        ago = hours_between(last_change.changed_at, ctx.now)
+        observed.update(last_changed_at=last_change.changed_at, hours_ago=show(ago), changed_by=last_change.actor,
+                        client_type=last_change.client_type, resource=last_change.resource_name)
+        return needs_approval(
+            "cooldown", f"{key} was changed outside the Operator {show(ago)} h ago (by {last_change.actor}, "
+            f"{last_change.client_type})", observed)
     if recent:
         last = recent[0]
         ago = hours_between(last.at, ctx.now)
@@ -44,7 +59,7 @@ def cooldown(ctx: GuardrailContext) -> RuleResult:
         return needs_approval(
             "cooldown", f"{key} was changed by the Operator {show(ago)} h ago ({last.action_type})", observed
         )
-    return allow("cooldown", f"{key} was not changed by the Operator in the last {hours} h", observed)
+    return allow("cooldown", f"{key} was not changed by the Operator or anyone else in the last {hours} h", observed)
 
 
 def stale_data(ctx: GuardrailContext) -> RuleResult:

@@ -41,6 +41,10 @@ from schemas.operations import (
 from schemas.records import Reversibility, RollbackPlan
 from schemas.snapshots import CampaignState, KeywordState, Snapshot, SnapshotPart
 
+# Every Google Ads action also reads the outside changes to its entity (one change_event query per account
+# and run): a person's recent change restarts the entity's cooldown.
+CHANGES = SnapshotPart.CHANGES
+
 
 def campaign_key(customer_id: str, campaign_id: str) -> str:
     return f"google_ads:{customer_id}:campaign:{campaign_id}"
@@ -78,7 +82,7 @@ class _CampaignSpec(BaseSpec[C]):
 
 
 class PauseCampaignSpec(_CampaignSpec[PauseCampaign]):
-    parts: ClassVar = frozenset({SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.PERFORMANCE})
+    parts: ClassVar = frozenset({SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.PERFORMANCE, CHANGES})
 
     def validate_against(self, action: Action, snapshot: Snapshot, now: datetime) -> str | None:
         own = self.own(action)
@@ -114,7 +118,7 @@ class PauseCampaignSpec(_CampaignSpec[PauseCampaign]):
 
 class AdjustCampaignBudgetSpec(_CampaignSpec[AdjustCampaignBudget]):
     parts: ClassVar = frozenset(
-        {SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.BUDGET, SnapshotPart.PERFORMANCE}
+        {SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.BUDGET, SnapshotPart.PERFORMANCE, CHANGES}
     )
 
     def _new_amount(self, action: AdjustCampaignBudget, snapshot: Snapshot) -> Decimal:
@@ -186,7 +190,7 @@ def _label(key: tuple[str, str]) -> str:
 
 
 class AddNegativeKeywordsSpec(_CampaignSpec[AddNegativeKeywords]):
-    parts: ClassVar = frozenset({SnapshotPart.CAMPAIGN, SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS})
+    parts: ClassVar = frozenset({SnapshotPart.CAMPAIGN, SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS, CHANGES})
 
     def _wanted(self, action: AddNegativeKeywords) -> dict[tuple[str, str], NegativeKeyword]:
         wanted: dict[tuple[str, str], NegativeKeyword] = {}
@@ -254,7 +258,7 @@ def _inherited(keyword: KeywordState) -> bool:
 
 
 class AdjustKeywordBidSpec(BaseSpec[AdjustKeywordBid]):
-    parts: ClassVar = frozenset({SnapshotPart.KEYWORD})
+    parts: ClassVar = frozenset({SnapshotPart.KEYWORD, CHANGES})
 
     def entity_key(self, action: Action) -> str:
         target = self.own(action).target
@@ -354,7 +358,7 @@ def unselectable(scheme: BiddingScheme, channel: str | None) -> str | None:
 
 
 class ChangeBidStrategySpec(_CampaignSpec[ChangeBidStrategy]):
-    parts: ClassVar = frozenset({SnapshotPart.CAMPAIGN})
+    parts: ClassVar = frozenset({SnapshotPart.CAMPAIGN, CHANGES})
 
     def validate_against(self, action: Action, snapshot: Snapshot, now: datetime) -> str | None:
         own = self.own(action)

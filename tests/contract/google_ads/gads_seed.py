@@ -19,6 +19,7 @@ from gads_fake import Account
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # 12:00 in New York
 TODAY = date(2026, 11, 20)
+LOCAL_NOW = datetime(2026, 11, 20, 12, 0)  # NOW in the account's zone, as change_event reports times
 ORG = "org-acme"
 CUSTOMER = "1234567890"
 MANAGER = "1112223333"
@@ -28,7 +29,7 @@ KEYWORD_INHERITED = f"customers/{CUSTOMER}/adGroupCriteria/5001~7002"
 
 
 def main_account() -> Account:
-    account = Account(CUSTOMER, manager_id=MANAGER)
+    account = Account(CUSTOMER, manager_id=MANAGER, clock=LOCAL_NOW)
     account.add_budget(1001, "50.00")
     account.add_budget(1002, "80.00", shared=True)
     account.add_budget(1003, "20.00")
@@ -57,7 +58,7 @@ def main_account() -> Account:
 
 
 def other_account() -> Account:
-    account = Account(OTHER_CUSTOMER, manager_id=MANAGER)
+    account = Account(OTHER_CUSTOMER, manager_id=MANAGER, clock=LOCAL_NOW)
     account.add_budget(2001, "10.00")
     account.add_campaign(555, "Elsewhere", budget=2001)
     return account

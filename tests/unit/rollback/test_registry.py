@@ -40,12 +40,13 @@ def test_a_spec_refuses_another_types_action() -> None:
 
 
 @pytest.mark.parametrize(("action_type", "parts"), [
-    ("pause_campaign", {SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.PERFORMANCE}),
+    ("pause_campaign", {SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.PERFORMANCE, SnapshotPart.CHANGES}),
     ("adjust_campaign_budget", {SnapshotPart.ACCOUNT, SnapshotPart.CAMPAIGN, SnapshotPart.BUDGET,
-                                SnapshotPart.PERFORMANCE}),
-    ("add_negative_keywords", {SnapshotPart.CAMPAIGN, SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS}),
-    ("adjust_keyword_bid", {SnapshotPart.KEYWORD}),
-    ("change_bid_strategy", {SnapshotPart.CAMPAIGN}),
+                                SnapshotPart.PERFORMANCE, SnapshotPart.CHANGES}),
+    ("add_negative_keywords", {SnapshotPart.CAMPAIGN, SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS,
+                               SnapshotPart.CHANGES}),
+    ("adjust_keyword_bid", {SnapshotPart.KEYWORD, SnapshotPart.CHANGES}),
+    ("change_bid_strategy", {SnapshotPart.CAMPAIGN, SnapshotPart.CHANGES}),
     ("create_subject_line_test", {SnapshotPart.EMAIL_CAMPAIGN}),
     ("trigger_automation", {SnapshotPart.AUTOMATION}),
     ("flag_content_refresh", {SnapshotPart.CONTENT}),

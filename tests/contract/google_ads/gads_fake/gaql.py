@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from google.ads.googleads.v26.resources.types import change_event as change_event_types
 from google.ads.googleads.v26.resources.types import customer as customer_types
 from google.ads.googleads.v26.services.types import google_ads_service
 from google.protobuf import field_mask_pb2
@@ -23,6 +24,7 @@ from .state import Account, Day
 
 GoogleAdsRow = google_ads_service.GoogleAdsRow.pb()
 Customer = customer_types.Customer.pb()
+ChangeEvent = change_event_types.ChangeEvent.pb()
 
 SELECTABLE = {
     "customer": {"customer"},
@@ -32,7 +34,10 @@ SELECTABLE = {
     "ad_group_criterion": {"ad_group_criterion", "ad_group", "campaign", "customer"},
     "keyword_view": {"keyword_view", "ad_group_criterion", "ad_group", "campaign", "customer", "metrics", "segments"},
     "search_term_view": {"search_term_view", "ad_group", "campaign", "customer", "metrics", "segments"},
+    "change_event": {"change_event", "campaign", "ad_group", "customer"},
 }
+CHANGE_EVENT_DAYS = 30  # "Changes made through the UI or API in the past 30 days are included"
+CHANGE_EVENT_LIMIT = 10_000
 _TOKEN = re.compile(r"\s*(?:(?P<str>'[^']*'|\"[^\"]*\")|(?P<num>-?\d+(?:\.\d+)?)|(?P<op>!=|>=|<=|=|>|<)"
                     r"|(?P<punct>[(),])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))")
 
@@ -147,9 +152,31 @@ def parse(text: str) -> Query:
     for name in fields + [c.field for c in conditions]:
         if name.split(".")[0] not in SELECTABLE[resource]:
             raise GaqlError("PROHIBITED_FIELD_IN_SELECT_CLAUSE", f"{name} cannot be used with FROM {resource}")
-    if "segments.date" in fields:
-        raise GaqlError("PROHIBITED_FIELD_IN_SELECT_CLAUSE", "the fake returns totals only (no segments.date)")
     return Query(fields, resource, conditions, limit)
+
+
+class ChangeEventError(GaqlError):
+    """A change_event query without its required date range or LIMIT (ChangeEventError)."""
+
+
+def check_change_event_query(query: Query, now: datetime) -> None:
+    """The API's rules: a finite `change_event.change_date_time` range starting within the last 30 days, and
+    a LIMIT of at most 10,000 (get_change_details.py: "The LIMIT clause is required ... The WHERE clause on
+    change_date_time is also required. It must specify a window within the past 30 days.")."""
+    ranges = [c for c in query.conditions if c.field == "change_event.change_date_time"]
+    lows = [c.values[0] for c in ranges if c.op in (">", ">=")] + [c.values[0] for c in ranges if c.op == "BETWEEN"]
+    highs = [c.values[0] for c in ranges if c.op in ("<", "<=")] + [c.values[1] for c in ranges if c.op == "BETWEEN"]
+    if not lows or not highs:
+        raise ChangeEventError("CHANGE_DATE_RANGE_INFINITE", "change_event needs a finite change_date_time range")
+    low, high = (datetime.fromisoformat(str(v)) for v in (max(lows), min(highs)))
+    if high < low:
+        raise ChangeEventError("CHANGE_DATE_RANGE_NEGATIVE", "the change_date_time range ends before it starts")
+    if low < now - timedelta(days=CHANGE_EVENT_DAYS):
+        raise ChangeEventError("START_DATE_TOO_OLD", f"change_event keeps {CHANGE_EVENT_DAYS} days")
+    if query.limit is None:
+        raise ChangeEventError("LIMIT_NOT_SPECIFIED", "change_event queries need a LIMIT")
+    if not 0 < query.limit <= CHANGE_EVENT_LIMIT:
+        raise ChangeEventError("INVALID_LIMIT_CLAUSE", f"the LIMIT must be at most {CHANGE_EVENT_LIMIT}")
 
 
 # ---------------------------------------------------------------------------------------------- evaluation
@@ -246,6 +273,23 @@ def _candidates(account: Account, resource: str) -> list[tuple[Any, dict[date, D
                 rows.append((full, account.keyword_days.get(name, {})))
             else:
                 rows.append((full, None))
+    elif resource == "change_event":
+        for index, change in enumerate(account.changes):
+            event = ChangeEvent(
+                resource_name=f"{account.prefix}/changeEvents/{int(change.at.timestamp() * 1e6)}~{index}~0",
+                change_date_time=change.at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                change_resource_type=change.resource_type, change_resource_name=change.resource_name,
+                client_type=change.client_type, user_email=change.user_email,
+                resource_change_operation=change.operation)
+            event.changed_fields.paths.extend(change.changed_fields)
+            if change.campaign:
+                event.campaign = change.campaign
+            full = row()
+            full.change_event.CopyFrom(event)
+            if change.campaign:
+                full.campaign.resource_name = change.campaign
+                full.campaign.id = int(change.campaign.rsplit("/", 1)[1])
+            rows.append((full, None))
     elif resource == "search_term_view":
         for (campaign_id, ad_group_id, term), days in account.term_days.items():
             group = {"ad_group": account.ad_groups[ad_group_id]} if ad_group_id in account.ad_groups else {}
@@ -260,28 +304,53 @@ def _with_totals(full: Any, days: dict[date, Day], date_conditions: list[Conditi
     picked = [d for day, d in days.items() if all(_matches(day, c) for c in date_conditions)]
     if not picked:
         return False
+    _total(full, picked)
+    return True
+
+
+def _daily(full: Any, days: dict[date, Day], date_conditions: list[Condition]) -> list[Any]:
+    """One row per day with activity (`segments.date` selected), as the API segments rows."""
+    out = []
+    for day, metrics in sorted(days.items()):
+        if all(_matches(day, c) for c in date_conditions):
+            row = type(full)()
+            row.CopyFrom(full)
+            row.segments.date = day.isoformat()
+            _total(row, [metrics])
+            out.append(row)
+    return out
+
+
+def _total(full: Any, picked: list[Day]) -> None:
     metrics = full.metrics
     metrics.cost_micros = sum(d.cost_micros for d in picked)
     metrics.conversions = sum(d.conversions for d in picked)
     metrics.conversions_value = sum(d.value for d in picked)
     metrics.clicks = sum(d.clicks for d in picked)
     metrics.impressions = sum(d.impressions for d in picked)
-    return True
 
 
-def run(account: Account, text: str) -> list[Any]:
+def run(account: Account, text: str, now: datetime | None = None) -> list[Any]:
     query = parse(text)
+    if query.resource == "change_event":
+        check_change_event_query(query, now or account.local_now())
     wants_metrics = any(f.startswith("metrics.") for f in query.fields)
+    by_day = "segments.date" in query.fields
     date_conditions = [c for c in query.conditions if c.field == "segments.date"]
     other = [c for c in query.conditions if c.field != "segments.date"]
     mask = field_mask_pb2.FieldMask(paths=[pb_path(GoogleAdsRow.DESCRIPTOR, f) for f in query.fields])
     out = []
     for full, days in _candidates(account, query.resource):
-        if (wants_metrics or date_conditions) and (days is None or not _with_totals(full, days, date_conditions)):
-            continue
-        if not all(_matches(value_of(full, c.field), c) for c in other):
-            continue
-        projected = GoogleAdsRow()
-        mask.MergeMessage(full, projected)
-        out.append(projected)
+        if by_day:
+            expanded = _daily(full, days, date_conditions) if days is not None else []
+        elif wants_metrics or date_conditions:
+            expanded = [full] if days is not None and _with_totals(full, days, date_conditions) else []
+        else:
+            expanded = [full]
+        for candidate in expanded:
+            if not all(_matches(value_of(candidate, c.field), c) for c in other):
+                continue
+            projected = GoogleAdsRow()
+            mask.MergeMessage(candidate, projected)
+            out.append(projected)
     return out[:query.limit] if query.limit is not None else out

@@ -186,8 +186,9 @@ class FakeGoogleAds:
             with self.lock:
                 rows = gaql.run(account, request.query)
         except gaql.GaqlError as error:
+            family = "change_event_error" if isinstance(error, gaql.ChangeEventError) else "query_error"
             self._abort(context, grpc.StatusCode.INVALID_ARGUMENT,
-                        [ads_error("query_error", error.code, str(error))], str(error), request_id)
+                        [ads_error(family, error.code, str(error))], str(error), request_id)
         self._after_apply(fault, context, request_id)
         return rows, request_id
 

@@ -172,12 +172,16 @@ class Account:
     def record_change(self, change: Change) -> None:
         self.changes.append(change)
 
+    def local_now(self) -> datetime:
+        """The account's "now" (naive, in its time zone), as change_event times are reported."""
+        from zoneinfo import ZoneInfo
+
+        return self.clock or datetime.now(ZoneInfo(self.time_zone)).replace(tzinfo=None)
+
     def record_api_change(self, resource_type: str, resource_name: str, operation: str,
                           paths: list[str]) -> None:
         """What change_event shows for a mutate through the API (client GOOGLE_ADS_API, the API user)."""
-        from zoneinfo import ZoneInfo
-
-        now = self.clock or datetime.now(ZoneInfo(self.time_zone)).replace(tzinfo=None)
+        now = self.local_now()
         campaign = None
         if resource_type == "CAMPAIGN":
             campaign = resource_name
