@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from connectors.base import ApprovalError, PendingApproval
 from operator_ai.approvals import validate_approver
+from operator_ai.escaping import slack
 from operator_ai.settings import Settings
 from operator_ai.wiring import Services
 from schemas.policy import OrgPolicy
@@ -54,7 +55,7 @@ class LogNotifier:
 
 def slack_escape(text: str) -> str:
     """Slack's mrkdwn control characters; opportunity text is untrusted and must not form links or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return slack(text)
 
 
 def slack_text(notification: Notification) -> str:

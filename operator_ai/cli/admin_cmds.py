@@ -8,6 +8,7 @@ import click
 
 from operator_ai.cli import Context, pass_ctx, whoami
 from operator_ai.cli.output import EXIT_ERROR, console, emit_json
+from operator_ai.escaping import one_line, plain, terminal
 
 
 def add(cli: click.Group) -> None:
@@ -66,7 +67,8 @@ def _switch(ctx: Context, org: str | None, active: bool, reason: str, by: str | 
     switch = KillSwitch(scope=org or "global", active=active, set_by=whoami(by), set_at=utc_now(), reason=reason)
     state.set_kill_switch(switch)
     shown = "ON" if active else "off"
-    console.print(f"kill switch [bold]{switch.scope}[/bold] {shown} (by {switch.set_by}: {reason})")
+    console.print(f"kill switch [bold]{terminal(switch.scope)}[/bold] {shown} (by {terminal(switch.set_by)}: "
+                  f"{terminal(reason)})")
 
 
 @click.group()
@@ -112,7 +114,7 @@ def sandbox_set(ctx: Context, platform: str, account_id: str, kind: str, entity_
             raise click.BadParameter(f"{assignment!r}: use field=value")
         fields[key] = value
     _world(ctx).external_change(platform, account_id, kind, entity_id, **fields)
-    console.print(f"sandbox {platform} {account_id} {kind} {entity_id}: {fields}")
+    console.print(terminal(f"sandbox {platform} {account_id} {kind} {entity_id}: {fields}"))
 
 
 def _world(ctx: Context):  # type: ignore[no-untyped-def]
@@ -163,5 +165,6 @@ def content_show(ctx: Context, identifier: str, as_json: bool) -> None:
         emit_json(artifact)
         return
     state = f"archived {artifact.archived_at.isoformat()}" if artifact.archived_at else "live"
-    console.print(f"[bold]{artifact.title}[/bold]  ({artifact.kind}, {artifact.organization_id}, {state})")
-    click.echo(artifact.body)
+    console.print(f"[bold]{terminal(one_line(artifact.title))}[/bold]  "
+                  f"({terminal(artifact.kind)}, {terminal(artifact.organization_id)}, {state})")
+    click.echo(plain(artifact.body))

@@ -9,6 +9,7 @@ import click
 
 from operator_ai.cli import Context, pass_ctx, whoami
 from operator_ai.cli.output import EXIT_ERROR, EXIT_REFUSED, console, emit_json, parse_since, short, styled, table
+from operator_ai.escaping import terminal
 
 
 def add(cli: click.Group) -> None:
@@ -53,7 +54,7 @@ def _decide(ctx: Context, action_id: str, approver: str, plan_hash: str | None, 
     if as_json:
         emit_json({"action_id": decision.action_id, "status": decision.status, "message": decision.message})
     else:
-        console.print(f"{decision.action_id}: {styled(decision.status)} — {decision.message}")
+        console.print(f"{terminal(decision.action_id)}: {styled(decision.status)} — {terminal(decision.message)}")
     if decision.status not in {"EXECUTED", "REJECTED", "MANUAL"}:
         sys.exit(EXIT_REFUSED)
 
@@ -122,14 +123,15 @@ def rollback(ctx: Context, action_id: str | None, org: str | None, since: str | 
         if not outcomes:
             console.print("nothing to roll back")
         for outcome in outcomes:
-            console.print(f"{outcome.action_id}: [bold]{outcome.status}[/bold] — {outcome.message}")
+            console.print(f"{terminal(outcome.action_id)}: [bold]{terminal(outcome.status)}[/bold] — "
+                          f"{terminal(outcome.message)}")
             for line in (outcome.diff or []) if isinstance(outcome.diff, list) else []:
-                console.print(f"    {line}")
+                console.print(f"    {terminal(line)}")
             if isinstance(outcome.diff, dict):
                 for key, change in outcome.diff.items():
-                    console.print(f"    {key}: {change}")
+                    console.print(f"    {terminal(key)}: {terminal(change)}")
             for part in outcome.irreversible_parts or ():
-                console.print(f"    [yellow]not reversible:[/yellow] {part}")
+                console.print(f"    [yellow]not reversible:[/yellow] {terminal(part)}")
     if any(o.status in {"refused", "failed"} for o in outcomes):
         sys.exit(EXIT_REFUSED if all(o.status == "refused" for o in outcomes if o.status != "rolled_back")
                  else EXIT_ERROR)

@@ -12,8 +12,12 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-console = Console(soft_wrap=False, width=160 if not sys.stdout.isatty() else None)
+from operator_ai.escaping import one_line, terminal
+
+# highlight=False: rich would colour parts of outside text (URLs, numbers) as if it knew what they were
+console = Console(soft_wrap=False, width=160 if not sys.stdout.isatty() else None, highlight=False)
 
 EXIT_OK, EXIT_ERROR, EXIT_RUN_ERRORS, EXIT_REFUSED = 0, 1, 3, 4
 
@@ -40,18 +44,21 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    t = Table(title=title, title_justify="left", show_lines=False, header_style="bold")
+    """Every cell is literal text (outside text is never read as markup); only the status is styled."""
+    t = Table(title=Text(one_line(title)), title_justify="left", show_lines=False, header_style="bold")
     for column in columns:
         t.add_column(column, overflow="fold")
+    status_at = columns.index("status") if "status" in columns else -1
     for row in rows:
-        t.add_row(*[styled(str(c)) if i == columns.index("status") else ("" if c is None else str(c))
-                    for i, c in enumerate(row)] if "status" in columns else ["" if c is None else str(c) for c in row])
+        t.add_row(*[Text(one_line(c), style=STATUS_STYLE.get(str(c), "") if i == status_at else "")
+                    for i, c in enumerate(row)])
     console.print(t)
 
 
 def styled(status: str) -> str:
+    """A status as rich markup (for console.print); anything that is not one of ours is escaped."""
     style = STATUS_STYLE.get(status)
-    return f"[{style}]{status}[/{style}]" if style else status
+    return f"[{style}]{status}[/{style}]" if style else terminal(status)
 
 
 def parse_since(value: str | None, now: datetime) -> datetime | None:
@@ -72,5 +79,5 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
 
 
 def short(text: str | None, width: int = 90) -> str:
-    text = (text or "").replace("\n", " ")
+    text = one_line(text)
     return text if len(text) <= width else text[: width - 1] + "…"

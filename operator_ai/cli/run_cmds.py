@@ -19,6 +19,7 @@ from operator_ai.cli.output import (
     styled,
     table,
 )
+from operator_ai.escaping import one_line, terminal
 from operator_ai.measurement.summary import describe as describe_measurement
 from operator_ai.measurement.summary import verdict_counts
 from schemas.common import ActionStatus
@@ -70,7 +71,7 @@ def _print_summary(summary: Any) -> None:
     counts = "  ".join(f"{styled(k)}={v}" for k, v in sorted(summary.counts.items())) or "nothing to do"
     console.print(f"{counts}   ({summary.duration_s:.2f}s)")
     for error in summary.errors:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {terminal(error)}")
 
 
 @click.command()
@@ -127,16 +128,18 @@ def explain(ctx: Context, identifier: str, as_json: bool, narrate: bool) -> None
 
 def _print_explanation(item: dict[str, Any]) -> None:
     record = item["record"]
-    console.print(f"[bold]{record['action_id']}[/bold]  {record['action_type']}  {styled(record['status'])}  "
-                  f"org={record['organization_id']}  opportunity={record['opportunity_id']}")
+    console.print(f"[bold]{terminal(record['action_id'])}[/bold]  {terminal(record['action_type'])}  "
+                  f"{styled(record['status'])}  org={terminal(record['organization_id'])}  "
+                  f"opportunity={terminal(record['opportunity_id'])}")
     opp = (record.get("payload") or {}).get("opportunity") or {}
     if opp.get("title"):
-        console.print(f"  opportunity: {opp['title']} (confidence {opp.get('confidence')})")
+        console.print(f"  opportunity: {terminal(one_line(opp['title']))} "
+                      f"(confidence {terminal(opp.get('confidence'))})")
     if record.get("error_message"):
-        console.print(f"  [red]{record['error_message']}[/red]")
+        console.print(f"  [red]{terminal(record['error_message'])}[/red]")
     verdict = record.get("verdict")
     if verdict:
-        console.print(f"  verdict: [bold]{verdict['outcome']}[/bold]")
+        console.print(f"  verdict: [bold]{terminal(verdict['outcome'])}[/bold]")
         table("Rules", ["rule", "outcome", "message", "observed"],
               [[r["rule_id"], r["outcome"] if r.get("applies", True) else "n/a", short(r["message"], 70),
                 short(", ".join(f"{k}={v}" for k, v in (r.get("observed") or {}).items()), 60)]
@@ -146,11 +149,11 @@ def _print_explanation(item: dict[str, Any]) -> None:
               [[c["check_id"], c["passed"], short(c["message"], 90)] for c in record["checks"]])
     plan = record.get("rollback_plan")
     if plan:
-        console.print(f"  rollback: {plan['reversibility']}  {short(plan.get('note'), 100)}")
+        console.print(f"  rollback: {terminal(plan['reversibility'])}  {terminal(short(plan.get('note'), 100))}")
         for op in plan["inverse_ops"]:
-            console.print(f"    inverse: {short(str(op), 120)}")
+            console.print(f"    inverse: {terminal(short(str(op), 120))}")
         for part in plan.get("irreversible_parts") or []:
-            console.print(f"    [yellow]irreversible:[/yellow] {part}")
+            console.print(f"    [yellow]irreversible:[/yellow] {terminal(part)}")
     measured = (record.get("result") or {}).get("measurements") or []
     if measured:
         table("Measurement", ["checkpoint", "verdict", "metric", "before", "after", "p", "reason"],
@@ -159,7 +162,7 @@ def _print_explanation(item: dict[str, Any]) -> None:
                 "" if m.get("p_value") is None else f"{m['p_value']:.2g}", short(m.get("reason"), 70)]
                for m in measured])
     if item.get("narrative"):
-        console.print(f"  {item['narrative']}")
+        console.print(f"  {terminal(item['narrative'])}")
     table("History", ["status", "at", "by", "error"],
           [[e["status"], e["at"], e["by"], short(e["error"], 70)] for e in item["events"]])
 

@@ -8,8 +8,9 @@ ids, the plan hash) is there, folded away.
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
+
+from operator_ai.escaping import html
 
 PLATFORM_NAMES = {"google_ads": "Google Ads", "activecampaign": "ActiveCampaign", "content": "Website content"}
 STATUS_TITLES = {
@@ -63,12 +64,12 @@ a{color:#2f80ed}
 
 
 def e(value: Any) -> str:
-    """Escape anything for HTML text or a quoted attribute."""
+    """Escape anything for HTML text or a quoted attribute (`operator_ai.escaping.html`)."""
     if value is None:
         return "—"
     if isinstance(value, dict | list | tuple):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return escape(str(value), quote=True)
+    return html(value)
 
 
 def _value(value: Any) -> str:

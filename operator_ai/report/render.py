@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
+from operator_ai.escaping import html as escape
+from operator_ai.escaping import one_line
 from operator_ai.report.sections import Section, heading, sections
 from operator_ai.report.svg import chart
 
@@ -15,7 +16,7 @@ _CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return one_line(text).replace("|", "\\|")
 
 
 def _md_table(section: Section) -> list[str]:

@@ -4,8 +4,9 @@ conversions (line). Plain SVG so the report needs no plotting library and render
 from __future__ import annotations
 
 from decimal import Decimal
-from html import escape
 from typing import Any
+
+from operator_ai.escaping import html as escape
 
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 48, 56, 36, 44
