@@ -1,5 +1,6 @@
-"""`read_metrics` on the real client against the fake: window totals per campaign and keyword, one query
-per entity kind and window, the account's calendar, and the allowlist before anything is sent."""
+"""`read_metrics` on the real client against the fake: daily series per campaign and keyword, every other
+campaign of the account, learning status and outside changes (change_event), one query per entity kind, the
+account's calendar, and the allowlist before anything is sent."""
 
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ def searches(fake: FakeGoogleAds) -> list[str]:
     return [c.query or "" for c in fake.calls if c.method == "SearchStream"]
 
 
-def test_window_totals_for_campaigns_and_keywords(connector: GoogleAdsConnector, fake: FakeGoogleAds) -> None:
+def test_daily_series_for_campaigns_and_keywords(connector: GoogleAdsConnector, fake: FakeGoogleAds) -> None:
     assert isinstance(connector, MetricReader)
     answers = connector.read_metrics(CUSTOMER, [request("a", "111"), request("b", "222"),
                                                 request("k", "5001~7001", entity=MetricEntity.KEYWORD)], NOW)
     generic, brand, keyword = answers["a"], answers["b"], answers["k"]
-    assert generic.granularity == "window" and generic.day_count == 7 and generic.complete
+    assert generic.granularity == "day" and generic.day_count == 7 and generic.complete
+    assert [d.day.day for d in generic.days] == list(range(13, 20))  # one row per day of the window
     total = generic.total()
     assert total is not None and (total.cost, total.clicks, total.conversions) == (Decimal("306.18"), 210, 0)
     brand_total = brand.total()
@@ -42,9 +44,9 @@ def test_window_totals_for_campaigns_and_keywords(connector: GoogleAdsConnector,
     keyword_total = keyword.total()
     assert keyword_total is not None and keyword_total.conversions == Decimal(7)
     sent = searches(fake)
-    assert len(sent) == 3  # customer (time zone), campaign metrics for both, keyword metrics
+    assert len(sent) == 5  # customer (time zone), campaigns' status, change_event, campaign days, keyword days
     assert any("campaign.id IN (111, 222)" in q and "segments.date BETWEEN '2026-11-13' AND '2026-11-19'" in q
-               for q in sent)
+               and "segments.date," in q for q in sent)
 
 
 def test_days_not_over_in_the_account_are_left_out(connector: GoogleAdsConnector) -> None:
@@ -61,7 +63,7 @@ def test_an_entity_without_rows_served_nothing_and_other_kinds_are_not_measurabl
         connector: GoogleAdsConnector) -> None:
     answers = connector.read_metrics(CUSTOMER, [
         request("gone", "999"), request("mail", "21", entity=MetricEntity.EMAIL_CAMPAIGN)], NOW)
-    assert answers["gone"].days == () and answers["gone"].day_count == 7
+    assert answers["gone"].days == () and answers["gone"].day_count == 7 and answers["gone"].learning_status is None
     assert not answers["mail"].measurable
 
 
@@ -72,3 +74,37 @@ def test_the_allowlist_is_checked_before_anything_is_sent(connector: GoogleAdsCo
     with pytest.raises(NotConnectedError):
         connector.read_metrics(CUSTOMER, [request("x", "111", org="org-globex")], NOW)
     assert searches(fake) == [] and connector.read_metrics(CUSTOMER, [], NOW) == {}
+
+
+def test_learning_status_outside_changes_and_the_other_campaigns(connector: GoogleAdsConnector,
+                                                                  fake: FakeGoogleAds) -> None:
+    from gads_fake.state import Change
+    from gads_seed import LOCAL_NOW
+
+    account = fake.account(CUSTOMER)
+    account.learning[111] = "LEARNING_SETTING_CHANGE"
+    account.record_change(Change(LOCAL_NOW - timedelta(days=3), "CAMPAIGN", f"customers/{CUSTOMER}/campaigns/111",
+                                 "UPDATE", "GOOGLE_ADS_WEB_CLIENT", "jane@acme.example", ("status",)))
+    account.record_change(Change(LOCAL_NOW - timedelta(days=4), "CAMPAIGN_BUDGET",
+                                 f"customers/{CUSTOMER}/campaignBudgets/1002", "UPDATE", "GOOGLE_ADS_EDITOR",
+                                 "ed@agency.example", ("amount_micros",)))
+    account.record_change(Change(LOCAL_NOW - timedelta(days=2), "CAMPAIGN", f"customers/{CUSTOMER}/campaigns/111",
+                                 "UPDATE", "GOOGLE_ADS_API", "operator-sa@example.iam.gserviceaccount.com",
+                                 ("status",)))  # the Operator's own: in its log, not an outside change
+    long = request("a", "111", start=WEEK_START - timedelta(days=28))
+    others = request("c", "ACCOUNT", entity=MetricEntity.ACCOUNT_CAMPAIGNS).model_copy(
+        update={"exclude_ids": ("111",)})
+
+    answers = connector.read_metrics(CUSTOMER, [long, others], NOW)
+
+    treated = answers["a"]
+    assert treated.learning_status == "LEARNING_SETTING_CHANGE" and treated.learning and treated.changes_known
+    [change] = treated.changes
+    assert (change.actor, change.kind, change.source) == ("jane@acme.example", "status", "platform")
+    assert treated.attributes["changes_known_since"] == "2026-10-22"  # change_event keeps 30 days
+    assert treated.day_count == 35
+    series = {s.entity_id: s for s in answers["c"].series}
+    assert set(series) == {"222", "333", "444"}  # every other campaign of the account
+    assert series["444"].status == "PAUSED" and series["222"].learning_status == "ENABLED"
+    assert [c.kind for c in series["222"].changes] == ["budget"] == [c.kind for c in series["333"].changes]
+    assert len(series["222"].days) == 7 and series["222"].days[0].conversions == Decimal(3)
