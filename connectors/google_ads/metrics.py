@@ -171,10 +171,11 @@ def read_metrics(search: Search, customer_id: str, requests: list[MetricRequest]
             wanted_campaigns |= set(campaigns) - set(request.exclude_ids)
     keywords = {r.key: gaql.keyword_resource_name(customer_id, *r.entity_id.partition("~")[::2])
                 for r in daily if r.entity == MetricEntity.KEYWORD}
-    campaign_days = _campaign_days(search, sorted(wanted_campaigns), first, last) if wanted_campaigns and first <= last \
+    any_day = first <= last
+    campaign_days = _campaign_days(search, sorted(wanted_campaigns), first, last) if wanted_campaigns and any_day \
         else {}
     keyword_days, campaign_of = _keyword_days(search, sorted(set(keywords.values())), first, last) \
-        if keywords and first <= last else ({}, {})
+        if keywords and any_day else ({}, {})
     known = {"changes_known_since": changes.known_since.isoformat(), "time_zone": zone.key}
 
     def days_in(series: dict[date, DailyMetrics], span: tuple[date, date, bool]) -> tuple[DailyMetrics, ...]:
