@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,11 @@ from schemas.common import Platform
 from schemas.facts import ChangeFacts, PastAction
 from schemas.policy import KillSwitchState, OrgPolicy
 from schemas.snapshots import Snapshot
+
+
+def budget_key(account_id: str, budget_id: str) -> str:
+    """Identifies a budget across the org's accounts (budget ids are unique only within one account)."""
+    return f"{account_id}/{budget_id}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class GuardrailContext:
     kill_switch: KillSwitchState = field(default_factory=KillSwitchState)
     history: tuple[PastAction, ...] = ()  # this org's actions of the last 48 h or more
     org_total_daily_budget: Decimal | None = None  # sum over all the org's accounts, before the change
+    # every active budget of the org (all its connected Google Ads accounts), by `budget_key`; None: unread
+    org_daily_budgets: Mapping[str, Decimal] | None = None
     org_budget_increase_24h: Decimal = Decimal(0)  # moved between campaigns in 24 h (reallocation)
     approval_only_kind: bool = False
     # Executed actions for the org in the rolling hour / 24 h, from the state store's counters (including

@@ -25,6 +25,8 @@ class Limits(FrozenModel):
     budget_decrease_block_pct: Decimal = Decimal(80)
     campaign_daily_budget_cap: Decimal = Decimal(5000)
     org_daily_budget_cap: Decimal | None = None  # the org's sum of daily budgets; None = no org cap
+    # projected monthly spend of the org (its daily budgets x 30.4) above which a person approves; None = none
+    org_monthly_spend_approval_above: Decimal | None = None
     reallocation_approval_pct: Decimal = Decimal(30)
     roas_floor_for_increase: Decimal = Decimal("2.0")
     min_conversions_for_scale: Decimal = Decimal(5)
@@ -55,6 +57,16 @@ class Limits(FrozenModel):
     min_harm_pct_add_negative_keywords: Decimal = Decimal(10)
     min_harm_pct_change_bid_strategy: Decimal = Decimal(15)
 
+    def history_hours(self) -> Decimal:
+        """How far back the org's history must reach so that every time-based limit sees all it judges:
+        cooldown, similar failures, the rolling 24 h rules (cumulative increases, reallocation, daily rate)
+        and the rolling hour. A limit added here must be added to `HISTORY_LIMITS` too."""
+        hours: list[Decimal] = [Decimal(48), *(Decimal(getattr(self, name)) for name in HISTORY_LIMITS)]
+        return max(hours)
+
+
+# Limits measured in hours of the org's history (besides the fixed rolling hour and 24 h).
+HISTORY_LIMITS: tuple[str, ...] = ("cooldown_hours", "similar_failure_hours")
 
 Tighter = Literal["lower", "higher"]
 
@@ -76,6 +88,7 @@ LIMIT_RULES: dict[str, LimitRule] = {
     "budget_decrease_block_pct": LimitRule("lower"),
     "campaign_daily_budget_cap": LimitRule("lower", hard_ceiling=Decimal(5000)),
     "org_daily_budget_cap": LimitRule("lower"),
+    "org_monthly_spend_approval_above": LimitRule("lower"),
     "reallocation_approval_pct": LimitRule("lower"),
     "roas_floor_for_increase": LimitRule("higher"),
     "min_conversions_for_scale": LimitRule("higher"),

@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
 
 from connectors.base import ApprovalError, PendingApproval, StoreError
-from guardrails.limits import resolve_limits
 from operator_ai.execution import ExecutionContext, execute_account
-from operator_ai.journal import past_action, plan_record
+from operator_ai.frame import load_frame, read_for_frame
+from operator_ai.journal import plan_record
 from operator_ai.orchestrator import DEFERRABLE_RULES, expire_approvals, new_run_id
 from operator_ai.planner import PlannedOpportunity
-from operator_ai.planning import OrgFrame, build_plan, org_total_daily_budget, read_snapshots
+from operator_ai.planning import build_plan
 from operator_ai.wiring import Services
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Outcome
@@ -124,20 +123,15 @@ def _execute_approved(services: Services, record: ActionRecord, approval: Pendin
     if policy is None:
         raise ApprovalError(f"organization {org} is not configured")
     now = services.clock()
-    limits = resolve_limits(policy.limits, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
     action = parse_action(record.payload["action"])
     raw = dict(record.payload.get("opportunity") or {})
     proposed_by = raw.pop("proposed_by", "scout")
     opportunity = parse_opportunity(raw)
     item = PlannedOpportunity("action", record.action_id, org, record.opportunity_id, opportunity, action,
                               proposed_by=proposed_by)
-    recent = services.log.query(organization_id=org, since=now - timedelta(hours=48))
-    frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=services.state.kill_switches(org),
-                     history=[past_action(r) for r in recent if r.action_id != record.action_id],
-                     executed_last_hour=services.state.count_executions(org, now - timedelta(hours=1)),
-                     executed_last_24h=services.state.count_executions(org, now - timedelta(hours=24)))
-    snaps = read_snapshots(services.connectors, [(record.action_id, action)], org, int(limits.window_days), now)
-    frame.org_total_daily_budget = org_total_daily_budget(snaps.values())
+    frame = load_frame(services, policy, now, excluding=record.action_id)
+    limits = frame.limits
+    snaps = read_for_frame(services, frame, [(record.action_id, action)])
     built = build_plan(item, snaps[record.action_id], frame, approved_by=approver)
     previous = {record.action_id: record}
     if built.plan.observed_state != (record.payload.get("observed_state") or {}):

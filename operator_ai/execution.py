@@ -7,6 +7,7 @@ settled later by reading state, never by sending again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,8 @@ from schemas.operations import ApplyOutcome, ApplyResult, ErrorKind, OpBatch
 from schemas.records import ActionRecord
 from schemas.snapshots import Snapshot
 from schemas.verdict import CheckResult
+
+log = logging.getLogger("operator.execute")
 
 # Apply failures that say nothing about the action itself (nothing landed): retried by a later run.
 TRANSIENT_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, ErrorKind.QUOTA})
@@ -63,14 +66,18 @@ class Executed:
 def _connection_error(ctx: ExecutionContext, platform: Platform, account: str) -> str | None:
     key = (platform, account)
     if key not in ctx.connection_cache:
+        connector = ctx.connectors.get(platform)
         try:
-            connector = ctx.connectors[platform]
+            if connector is None:
+                raise PlatformError(f"no connector configured for {platform.value}")
             connector.check_connection(account)
             ctx.connection_cache[key] = None
         except PlatformError as error:
             ctx.connection_cache[key] = error.message
-        except KeyError:
-            ctx.connection_cache[key] = f"no connector configured for {platform.value}"
+        except Exception as error:  # a defect in the adapter, not a missing connector: logged, checked again later
+            log.exception("the %s adapter failed checking the connection of %s", platform.value, account)
+            ctx.connection_cache[key] = f"the {platform.value} adapter failed unexpectedly ({type(error).__name__}: " \
+                                        f"{error}); see the service log"
     return ctx.connection_cache[key]
 
 

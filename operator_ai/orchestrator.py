@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.base import PendingApproval
@@ -19,10 +19,11 @@ from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
 from operator_ai.deployment import ConfigError, check_live
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
-from operator_ai.journal import EXECUTED_STATUSES, input_record, past_action, plan_record
+from operator_ai.frame import load_frame, read_for_frame
+from operator_ai.journal import EXECUTED_STATUSES, input_record, plan_record
 from operator_ai.measurement import measure_due
 from operator_ai.planner import PlannedOpportunity
-from operator_ai.planning import BuiltPlan, OrgFrame, build_plan, org_total_daily_budget, read_snapshots
+from operator_ai.planning import BuiltPlan, OrgFrame, build_plan
 from operator_ai.settlement import settle
 from operator_ai.wiring import Services
 from schemas.common import IN_FLIGHT, ActionStatus, Outcome, stable_hash
@@ -120,14 +121,9 @@ class Orchestrator:
                      "detail": f"kill switch ({active.scope}) on since {active.set_at.isoformat()} by {active.set_by}: "
                                f"{active.reason}"}]
         check_live(policy, self.s)  # live mode without the org's credentials: an org error naming them
-        limits = resolve_limits(policy.limits, campaign_cap_ceiling=self.s.settings.campaign_cap_ceiling)
+        resolve_limits(policy.limits, campaign_cap_ceiling=self.s.settings.campaign_cap_ceiling)  # loosened: fail
         lines = [] if dry_run else self._settle_in_flight(org, run_id)
-        history_hours = max(48, float(limits.cooldown_hours))
-        recent = self.s.log.query(organization_id=org, since=now - timedelta(hours=history_hours))
-        frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=switch,
-                         history=[past_action(r) for r in recent],
-                         executed_last_hour=self.s.state.count_executions(org, now - timedelta(hours=1)),
-                         executed_last_24h=self.s.state.count_executions(org, now - timedelta(hours=24)))
+        frame = load_frame(self.s, policy, now)
         planned = [self.s.planner.plan(raw, policy, now) for raw in self.s.opportunities.pull_approved(org, now)]
         planned = [p for p in planned if p.kind != "skip"]
         with self.s.batch():
@@ -146,14 +142,12 @@ class Orchestrator:
         for item in (p for p in claimed if p.kind != "action"):
             record(*self._input_row(item, now, run_id, previous.get(item.action_id), dry_run))
         actionable = [p for p in claimed if p.kind == "action"]
-        snapshots = read_snapshots(self.s.connectors, [(p.action_id, p.action) for p in actionable], org,
-                                   int(limits.window_days), now)
-        frame.org_total_daily_budget = org_total_daily_budget(snapshots.values())
+        snapshots = read_for_frame(self.s, frame, [(p.action_id, p.action) for p in actionable])
         to_execute: dict[tuple[Any, str], list[BuiltPlan]] = defaultdict(list)
         decided: list[tuple[BuiltPlan, ActionStatus, bool, PendingApproval | None]] = []
         for item in actionable:
             built = build_plan(item, snapshots[item.action_id], frame)
-            status, done, pending = self._decide(built, policy, dry_run)
+            status, done, pending = self._decide(built, frame, dry_run)
             if status == ActionStatus.EXECUTING:
                 frame.reserve(built.plan, built.facts)  # type: ignore[arg-type]
                 to_execute[(built.action.platform, built.action.account_id())].append(built)
@@ -223,15 +217,18 @@ class Orchestrator:
             row = row.model_copy(update={"plan_hash": _input_hash(row)})
         return row, True
 
-    def _decide(self, built: BuiltPlan, policy: OrgPolicy,
+    def _decide(self, built: BuiltPlan, frame: OrgFrame,
                 dry_run: bool) -> tuple[ActionStatus, bool, PendingApproval | None]:
         """Status for a judged plan, whether its claim is finished, and the approval to queue."""
+        policy = frame.policy
         verdict = built.plan.verdict
         blocking = {r.rule_id for r in verdict.blocking}
         if verdict.outcome == Outcome.BLOCK:
             if blocking <= DRY_RUN_RULES:
                 return ActionStatus.DRY_RUN, not dry_run, None
             error = built.snapshot_error
+            if error is None and "daily_spend_cap" in blocking:  # the org's budgets could not be read
+                error = frame.budgets_error
             deferred = blocking <= DEFERRABLE_RULES or (error is not None and error.kind in TRANSIENT_READ_ERRORS)
             return ActionStatus.BLOCKED, not deferred and not dry_run, None
         if dry_run:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from guardrails.engine import DRY_RUN_RULES
-from guardrails.limits import resolve_limits
-from operator_ai.journal import past_action
-from operator_ai.planning import OrgFrame, build_plan, org_total_daily_budget, read_snapshots
+from operator_ai.frame import load_frame, read_for_frame
+from operator_ai.planning import build_plan
 from operator_ai.wiring import Services
 from schemas.common import Outcome
 
@@ -20,19 +18,11 @@ def preview(services: Services, org_ids: list[str] | None = None) -> list[dict[s
         org = policy.organization_id
         if org_ids and org not in org_ids:
             continue
-        limits = resolve_limits(policy.limits, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
-        switch = services.state.kill_switches(org)
-        recent = services.log.query(organization_id=org, since=now - timedelta(hours=48))
-        frame = OrgFrame(policy=policy, limits=limits, now=now, kill_switch=switch,
-                         history=[past_action(r) for r in recent],
-                         executed_last_hour=services.state.count_executions(org, now - timedelta(hours=1)),
-                         executed_last_24h=services.state.count_executions(org, now - timedelta(hours=24)))
+        frame = load_frame(services, policy, now)
         planned = [services.planner.plan(raw, policy, now) for raw in services.opportunities.pull_approved(org, now)]
         latest = services.log.latest([p.action_id for p in planned])
         actionable = [p for p in planned if p.kind == "action"]
-        snaps = read_snapshots(services.connectors, [(p.action_id, p.action) for p in actionable], org,
-                               int(limits.window_days), now)
-        frame.org_total_daily_budget = org_total_daily_budget(snaps.values())
+        snaps = read_for_frame(services, frame, [(p.action_id, p.action) for p in actionable])
         for item in planned:
             base = {"organization_id": org, "action_id": item.action_id, "opportunity_id": item.opportunity_id,
                     "current_status": latest[item.action_id].status.value if item.action_id in latest else None}

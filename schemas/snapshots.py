@@ -30,6 +30,7 @@ class SnapshotPart(StrEnum):
     AUTOMATION = "automation"
     CONTENT = "content"
     CHANGES = "changes"  # outside changes to the request's entities (Google Ads change_event)
+    ACCOUNT_BUDGETS = "account_budgets"  # every budget the account's enabled campaigns spend from
 
 
 class SnapshotRequest(FrozenModel):
@@ -83,6 +84,14 @@ class BudgetState(FrozenModel):
     def shared(self) -> bool:
         """Changing it changes every campaign using it (explicitly shared, or used by several)."""
         return self.explicitly_shared or self.reference_count > 1
+
+
+class AccountBudget(FrozenModel):
+    """One budget that enabled campaigns of the account spend from; a shared budget appears once."""
+
+    budget_id: str
+    amount: Money
+    enabled_campaigns: int = 1
 
 
 class Performance(FrozenModel):
@@ -191,5 +200,6 @@ class Snapshot(FrozenModel):
     email_campaign: EmailCampaignState | None = None
     automation: AutomationState | None = None
     content: ContentState | None = None
+    account_budgets: tuple[AccountBudget, ...] | None = None
     missing: tuple[str, ...] = ()  # entities asked for that do not exist
     outside_changes: tuple[OutsideChange, ...] | None = None  # CHANGES: recent changes not made by the Operator

@@ -22,6 +22,7 @@ from connectors.google_ads.convert import from_micros, scheme_from_campaign
 from schemas.changes import OutsideChange
 from schemas.common import Platform
 from schemas.snapshots import (
+    AccountBudget,
     AccountState,
     BudgetState,
     CampaignState,
@@ -79,6 +80,7 @@ class _Plan:
     keyword_windows: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     account: bool = False
     changes: bool = False
+    account_budgets: bool = False
 
 
 def _keyword_name(customer_id: str, request: SnapshotRequest) -> str | None:
@@ -94,6 +96,7 @@ def _plan(customer_id: str, requests: list[SnapshotRequest]) -> _Plan:
         keyword = _keyword_name(customer_id, request)
         plan.account |= P.ACCOUNT in parts
         plan.changes |= P.CHANGES in parts
+        plan.account_budgets |= P.ACCOUNT_BUDGETS in parts
         if keyword:
             plan.keywords.add(keyword)
             plan.keyword_windows[request.window_days].add(keyword)
@@ -129,6 +132,7 @@ class _Reader:
             zone = ZoneInfo("UTC")
         self.zone = zone
         self.today = now.astimezone(zone).date()
+        self._budgets: tuple[AccountBudget, ...] | None = None
 
     def rows(self, build: Callable[[list[str]], str], ids: set[str]) -> list[Any]:
         return [row for chunk in gaql.chunks(ids) for row in self.search(build(chunk))]
@@ -142,11 +146,23 @@ class _Reader:
             found[str(row.campaign.id)].append(row.label.name)
         return found
 
+    def enabled_budgets(self) -> tuple[AccountBudget, ...]:
+        """Budgets of the enabled campaigns, each once (one query, shared by both parts that need it)."""
+        if self._budgets is None:
+            amounts: dict[str, int] = {}
+            users: dict[str, int] = defaultdict(int)
+            for row in self.search(gaql.enabled_budgets_query()):
+                if row.campaign_budget.period.name == "CUSTOM_PERIOD":  # no daily amount
+                    continue
+                budget_id = str(row.campaign_budget.id)
+                amounts[budget_id] = row.campaign_budget.amount_micros
+                users[budget_id] += 1
+            self._budgets = tuple(AccountBudget(budget_id=b, amount=from_micros(amounts[b]), enabled_campaigns=users[b])
+                                  for b in sorted(amounts))
+        return self._budgets
+
     def total_daily_budget(self) -> Decimal:
-        budgets = {row.campaign_budget.id: row.campaign_budget.amount_micros
-                   for row in self.search(gaql.enabled_budgets_query())
-                   if row.campaign_budget.period.name != "CUSTOM_PERIOD"}
-        return from_micros(sum(budgets.values()))
+        return sum((b.amount for b in self.enabled_budgets()), Decimal(0))
 
     def campaign_metrics(self, windows: dict[int, set[str]]) -> dict[tuple[int, str], Performance]:
         found = {}
@@ -253,6 +269,7 @@ class _Read:
     campaigns: dict[str, Any]
     labels: dict[str, list[str]]
     total_daily_budget: Decimal | None
+    account_budgets: tuple[AccountBudget, ...] | None
     campaign_perf: dict[tuple[int, str], Performance]
     negatives: dict[str, list[NegativeKeywordState]]
     terms: dict[tuple[int, str], tuple[SearchTermState, ...]]
@@ -290,6 +307,8 @@ def _answer(request: SnapshotRequest, read: _Read, now: datetime) -> Snapshot:
     if P.ACCOUNT in parts and read.total_daily_budget is not None:
         values["account"] = AccountState(account_id=read.customer_id, currency=read.currency,
                                          total_daily_budget=read.total_daily_budget)
+    if P.ACCOUNT_BUDGETS in parts and read.account_budgets is not None:
+        values["account_budgets"] = read.account_budgets
     if request.campaign_id is not None and parts & _CAMPAIGN_PARTS:
         _campaign_parts(request, read, values, missing)
     keyword_name = _keyword_name(read.customer_id, request)
@@ -334,6 +353,7 @@ def read_snapshots(search: Search, customer_id: str, requests: list[SnapshotRequ
         campaigns=campaigns,
         labels=reader.labels(plan.labels) if plan.labels else {},
         total_daily_budget=reader.total_daily_budget() if plan.account else None,
+        account_budgets=reader.enabled_budgets() if plan.account_budgets else None,
         campaign_perf=reader.campaign_metrics(plan.campaign_windows),
         negatives=reader.negatives(plan.negatives) if plan.negatives else {},
         terms=reader.search_terms(plan.term_windows),

@@ -25,6 +25,7 @@ from schemas.actions import BiddingScheme
 from schemas.common import Platform
 from schemas.metrics import MetricReading, MetricRequest
 from schemas.snapshots import (
+    AccountBudget,
     AccountState,
     BudgetState,
     CampaignState,
@@ -122,6 +123,16 @@ class _Reader:
         return AccountState(account_id=self.ents.account_id, currency=data.get("currency", "USD"),
                             total_daily_budget=total, min_daily_budget=Decimal(data.get("min_daily_budget", "1.00")))
 
+    def account_budgets(self) -> tuple[AccountBudget, ...]:
+        """Every budget an enabled campaign spends from, once (a shared budget serves several)."""
+        users: dict[str, int] = {}
+        for campaign in self.ents.all("campaign"):
+            if campaign["status"] == "ENABLED" and campaign.get("budget_id"):
+                users[campaign["budget_id"]] = users.get(campaign["budget_id"], 0) + 1
+        return tuple(AccountBudget(budget_id=b["budget_id"], amount=Decimal(b["amount"]),
+                                   enabled_campaigns=users[b["budget_id"]])
+                     for b in sorted(self.ents.all("budget"), key=lambda b: b["budget_id"]) if b["budget_id"] in users)
+
     def campaign_state(self) -> CampaignState | None:
         c = self.campaign
         if c is None:
@@ -187,6 +198,7 @@ _CAMPAIGN_PARTS = frozenset({SnapshotPart.CAMPAIGN, SnapshotPart.BUDGET, Snapsho
                              SnapshotPart.NEGATIVES, SnapshotPart.SEARCH_TERMS})
 _READERS: dict[SnapshotPart, Callable[[_Reader], Any]] = {
     SnapshotPart.ACCOUNT: _Reader.account,
+    SnapshotPart.ACCOUNT_BUDGETS: _Reader.account_budgets,
     SnapshotPart.CAMPAIGN: _Reader.campaign_state,
     SnapshotPart.BUDGET: _Reader.budget,
     SnapshotPart.PERFORMANCE: _Reader.campaign_performance,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from guardrails.context import GuardrailContext
+from guardrails.context import GuardrailContext, budget_key
 from guardrails.rules._common import DAY_HOURS, HUNDRED, allow, block, needs_approval, not_applicable, pct_change, show
 from schemas.facts import PastAction
 from schemas.verdict import RuleResult
@@ -160,18 +160,48 @@ def budget_decrease_floor(ctx: GuardrailContext) -> RuleResult:
     return allow("budget_decrease_floor", f"a {show(cut_pct)}% cut stays above the floor", observed)
 
 
+# Google may spend up to twice a campaign's average daily budget on one day, and bills at most the
+# daily budget times the average days in a month (30.4) over a month.
+WORST_DAY_FACTOR = Decimal(2)
+MONTH_DAYS = Decimal("30.4")
+
+
+def _org_total_after(ctx: GuardrailContext) -> Decimal | None:
+    """The org's total daily budget with this change: the changed budget's current amount is replaced
+    when it is one of the org's active budgets; otherwise (its campaigns are paused) the increase is added."""
+    facts, total = ctx.facts, ctx.org_total_daily_budget
+    if total is None or facts.budget_before is None or facts.budget_after is None:
+        return None
+    budget = ctx.snapshot.budget if ctx.snapshot else None
+    budgets = ctx.org_daily_budgets or {}
+    key = budget_key(ctx.action.account_id(), budget.budget_id) if budget is not None else None
+    if key is not None and key in budgets:
+        return total - budgets[key] + facts.budget_after
+    return total + facts.budget_after - facts.budget_before
+
+
 def daily_spend_cap(ctx: GuardrailContext) -> RuleResult:
-    """Caps only increases: a cut never takes a budget further past a cap than it already is."""
+    """Caps only increases: a cut never takes a budget further past a cap than it already is.
+
+    The org total counts every active budget on every connected Google Ads account (shared budgets
+    once). The record also says what that can cost: up to 2x the daily budgets on one day, and about
+    30.4x over a month; above the org's `org_monthly_spend_approval_above` a person approves."""
     facts = ctx.facts
     if not facts.is_budget_increase or facts.budget_before is None or facts.budget_after is None:
         return not_applicable("daily_spend_cap", "not a budget increase")
     limits = ctx.limits
-    increase = facts.budget_after - facts.budget_before
+    new_total = _org_total_after(ctx)
     observed: dict[str, Any] = {
         "new_daily_budget": facts.budget_after,
+        "campaign_worst_case_day": facts.budget_after * WORST_DAY_FACTOR,
         "campaign_cap": limits.campaign_daily_budget_cap,
         "org_cap": limits.org_daily_budget_cap,
         "org_total_before": ctx.org_total_daily_budget,
+        "org_budgets_counted": None if ctx.org_daily_budgets is None else len(ctx.org_daily_budgets),
+        "org_total_after": new_total,
+        "org_worst_case_day": None if new_total is None else new_total * WORST_DAY_FACTOR,
+        "org_projected_month": None if new_total is None else new_total * MONTH_DAYS,
+        "org_monthly_approval_above": limits.org_monthly_spend_approval_above,
     }
     if facts.budget_after > limits.campaign_daily_budget_cap:
         return block(
@@ -179,18 +209,23 @@ def daily_spend_cap(ctx: GuardrailContext) -> RuleResult:
             f"new daily budget {facts.budget_after} exceeds the per-campaign cap {limits.campaign_daily_budget_cap}",
             observed,
         )
-    if limits.org_daily_budget_cap is not None:
-        if ctx.org_total_daily_budget is None:
+    capped = limits.org_daily_budget_cap is not None or limits.org_monthly_spend_approval_above is not None
+    if new_total is None:
+        if limits.org_daily_budget_cap is not None:
             return block("daily_spend_cap", "the org's total daily budget is unknown (fail closed)", observed)
-        new_total = ctx.org_total_daily_budget + increase
-        observed["org_total_after"] = new_total
-        if new_total > limits.org_daily_budget_cap:
-            return block(
-                "daily_spend_cap",
-                f"the org's daily budgets would total {new_total}, above its cap {limits.org_daily_budget_cap}",
-                observed,
-            )
-    return allow("daily_spend_cap", "within the daily budget caps", observed)
+        if capped:
+            return needs_approval("daily_spend_cap", "the org's total daily budget is unknown (fail closed)", observed)
+        return allow("daily_spend_cap", f"new daily budget {facts.budget_after} is within the per-campaign cap "
+                                        f"(Google may spend up to {facts.budget_after * WORST_DAY_FACTOR} on one day)",
+                     observed)
+    costs = (f"the org's daily budgets would total {new_total} (Google may bill up to "
+             f"{new_total * WORST_DAY_FACTOR} on one day; about {show(new_total * MONTH_DAYS)} a month)")
+    if limits.org_daily_budget_cap is not None and new_total > limits.org_daily_budget_cap:
+        return block("daily_spend_cap", f"{costs}: above its cap {limits.org_daily_budget_cap}", observed)
+    monthly = limits.org_monthly_spend_approval_above
+    if monthly is not None and new_total * MONTH_DAYS > monthly:
+        return needs_approval("daily_spend_cap", f"{costs}: above the monthly {monthly} that needs a person", observed)
+    return allow("daily_spend_cap", f"within the daily budget caps: {costs}", observed)
 
 
 def reallocation_24h(ctx: GuardrailContext) -> RuleResult:

@@ -222,6 +222,48 @@ def test_org_cap_with_unknown_total_fails_closed() -> None:
     assert daily_spend_cap(f.budget_ctx(100, 101, org_total_daily_budget=None)).outcome == ALLOW
 
 
+def test_org_cap_replaces_the_changed_budget_among_the_orgs_active_budgets() -> None:
+    # The org's active budgets: this one (100) and 9,900 elsewhere; 100 -> 600 makes 10,500 in all.
+    budgets = {f"{f.CUSTOMER}/900": D(100), "9999999999/1": D(9900)}
+    lim = f.limits(org_daily_budget_cap=10500)
+    ok = daily_spend_cap(f.budget_ctx(100, 600, lim=lim, org_total_daily_budget=D(10000), org_daily_budgets=budgets))
+    assert ok.outcome == ALLOW and ok.observed["org_total_after"] == "10500"
+    assert ok.observed["org_worst_case_day"] == "21000" and ok.observed["org_projected_month"] == "319200.0"
+    over = daily_spend_cap(f.budget_ctx(100, "600.01", lim=lim, org_total_daily_budget=D(10000),
+                                        org_daily_budgets=budgets))
+    assert over.outcome == BLOCK and "twice" not in over.message and "on one day" in over.message
+
+
+def test_org_cap_counts_an_increase_of_a_budget_no_enabled_campaign_spends() -> None:
+    # A paused campaign's budget is not among the active ones: its increase is added to the total.
+    budgets = {"9999999999/1": D(10000)}
+    lim = f.limits(org_daily_budget_cap=10500)
+    result = daily_spend_cap(f.budget_ctx(100, 601, lim=lim, org_total_daily_budget=D(10000),
+                                          org_daily_budgets=budgets))
+    assert result.outcome == BLOCK and result.observed["org_total_after"] == "10501"
+
+
+@pytest.mark.parametrize(("after", "expected"), [("100", None), ("110", ALLOW), ("110.01", APPROVE)])
+def test_projected_monthly_spend_needs_approval_above_the_org_limit(after: str, expected: Outcome | None) -> None:
+    # 1,000 a day now; 30.4 x 1,010 = 30,704 is the limit.
+    lim = f.limits(org_monthly_spend_approval_above=30704)
+    result = daily_spend_cap(f.budget_ctx(100, after, lim=lim, org_total_daily_budget=D(1000)))
+    if expected is None:
+        assert result.applies is False
+    else:
+        assert result.outcome == expected
+    unknown = daily_spend_cap(f.budget_ctx(100, 101, lim=lim, org_total_daily_budget=None))
+    assert unknown.outcome == APPROVE  # fail closed without blocking: a person can check the total
+
+
+def test_org_limits_may_only_tighten() -> None:
+    from guardrails.limits import LimitLoosenedError, resolve_limits
+
+    assert resolve_limits({"org_monthly_spend_approval_above": D(50000)}).org_monthly_spend_approval_above == 50000
+    with pytest.raises(LimitLoosenedError):
+        resolve_limits({"org_monthly_spend_approval_above": D(-1)})
+
+
 # --------------------------------------------------------------------------- reallocation_24h
 
 
