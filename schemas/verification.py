@@ -65,6 +65,8 @@ _CALL_LIST: tuple[PlatformCall, ...] = (
     # ---------------------------------------------------------------- ActiveCampaign, documented ([V])
     _ac("users_me", "GET", "/api/3/users/me", _V, f"{_REF} §1.1 'Retrieve Logged-in User'"),
     _ac("campaign_read", "GET", "/api/3/campaigns/{campaign_id}", _V, f"{_REF} #1"),
+    _ac("campaigns_list", "GET", "/api/3/campaigns", _V, f"{_REF} #2"),
+    _ac("automations_list", "GET", "/api/3/automations", _V, f"{_REF} #18"),
     _ac("campaign_edit", "PUT", "/api/3/campaigns/{campaign_id}/edit", _V,
         f"{_REF} #5 (fields [V]; response shape and date format [I]: always re-read)"),
     _ac("campaign_messages_read", "GET", "/api/3/campaigns/{campaign_id}/campaignMessages", _V,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from connectors.activecampaign import paths as p
+from connectors.activecampaign import selftest
 from connectors.activecampaign.automation_ops import enroll_contacts, unenroll_contacts
 from connectors.activecampaign.campaign_ops import set_campaign_status, set_send_time
 from connectors.activecampaign.client import ACClient, ClientSettings
@@ -110,6 +111,10 @@ class ActiveCampaignConnector:
             return {}
         reader = Reader(self._client(accounts[0]))
         return {request.key: metric_reading(reader, request, now) for request in requests}
+
+    def probe(self, organization_id: str, account_id: str) -> dict[str, Any]:
+        """Read-only self-test of one allowlisted account for `operator verify` (see `selftest.py`)."""
+        return selftest.probe(self._client(self.account(organization_id, account_id)))
 
     def apply(self, account_id: str, batches: Sequence[OpBatch], *, validate_only: bool = False) -> list[ApplyResult]:
         return [self._apply_batch(account_id, batch, validate_only) for batch in batches]

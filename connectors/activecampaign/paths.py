@@ -26,6 +26,8 @@ def _route(name: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- documented
 USERS_ME = _path("users_me")
 CAMPAIGN = _path("campaign_read")
+CAMPAIGNS = _path("campaigns_list")
+AUTOMATIONS = _path("automations_list")
 CAMPAIGN_EDIT = _path("campaign_edit")  # field names documented; the response shape is not: we re-read
 CAMPAIGN_MESSAGES = _path("campaign_messages_read")  # used when the campaign carries no links.campaignMessages
 SPLIT_PERCENTAGES = _path("percentages_read")  # singular "campaign", as documented

@@ -95,9 +95,18 @@ def register(*modules: Callable[[click.Group], None]) -> None:
 
 def main() -> None:
     from connectors.local.inputs import InputFileError
-    from operator_ai.cli import admin_cmds, approval_cmds, org_cmds, report_cmds, run_cmds, serve_cmds
+    from operator_ai.cli import (
+        admin_cmds,
+        approval_cmds,
+        org_cmds,
+        report_cmds,
+        run_cmds,
+        serve_cmds,
+        verify_cmds,
+    )
 
-    register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add, org_cmds.add)
+    register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add, org_cmds.add,
+             verify_cmds.add)
     try:
         cli(standalone_mode=True)
     except InputFileError as error:  # already plain words naming the file and the line

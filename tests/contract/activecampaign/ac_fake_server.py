@@ -31,7 +31,9 @@ def _routes() -> list[Route]:
     v, d = True, False
     table: list[tuple[str, str, Handler, bool]] = [
         ("GET", r"/api/3/users/me", lambda a, m, q, b: (200, {"user": {"id": "1", "username": "admin"}}), v),
+        ("GET", r"/api/3/campaigns", lambda a, m, q, b: a.list_campaigns(q), v),
         ("GET", r"/api/3/campaigns/(\d+)", lambda a, m, q, b: a.get_campaign(m[1]), v),
+        ("GET", r"/api/3/automations", lambda a, m, q, b: a.list_automations(q), v),
         ("PUT", r"/api/3/campaigns/(\d+)/edit", lambda a, m, q, b: a.edit_campaign(m[1], b), v),
         ("GET", r"/api/3/campaigns/(\d+)/campaignMessages", lambda a, m, q, b: a.campaign_messages(m[1]), v),
         ("POST", r"/api/3/campaignMessages", lambda a, m, q, b: a.create_link(b), d),

@@ -117,6 +117,17 @@ class FakeAccount:
 
     # ------------------------------------------------------------------ campaigns and messages
 
+    def list_campaigns(self, query: dict[str, str]) -> Reply:
+        limit, offset = min(int(query.get("limit", 20)), 100), int(query.get("offset", 0))
+        ordered = sorted(self.campaigns.values(), key=lambda c: int(c["id"]), reverse=True)
+        return 200, {"campaigns": [dict(c) for c in ordered[offset:offset + limit]], "meta": {"total": str(len(ordered))}}
+
+    def list_automations(self, query: dict[str, str]) -> Reply:
+        limit, offset = min(int(query.get("limit", 20)), 100), int(query.get("offset", 0))
+        ordered = sorted(self.automations.values(), key=lambda a: int(a["id"]))
+        return 200, {"automations": [dict(a) for a in ordered[offset:offset + limit]],
+                     "meta": {"total": str(len(ordered))}}
+
     def get_campaign(self, cid: str) -> Reply:
         campaign = self.campaigns.get(cid)
         return (200, {"campaign": dict(campaign)}) if campaign else (404, _no_result("Campaign", cid))
