@@ -51,7 +51,8 @@ def _ac(name: str, method: str, path: str, status: Verification, source: str) ->
 
 def _gads(name: str, rpc: str) -> PlatformCall:
     return PlatformCall(f"google_ads.{name}", "google_ads", "RPC", rpc, Verification.DOCUMENTED,
-                        "google-ads library protos (services and resources)")
+                        f"google-ads 34.0.0 (API v26): the {rpc} method and its request/resource protos; the "
+                        "fake judges masks, mutability and resource names by them (docs/google-ads.md)")
 
 
 def _local(name: str, what: str) -> PlatformCall:
@@ -103,7 +104,7 @@ _CALL_LIST: tuple[PlatformCall, ...] = (
     _gads("campaign_budget_mutate", "CampaignBudgetService.MutateCampaignBudgets"),
     _gads("campaign_criterion_mutate", "CampaignCriterionService.MutateCampaignCriteria"),
     _gads("ad_group_criterion_mutate", "AdGroupCriterionService.MutateAdGroupCriteria"),
-    _gads("search", "GoogleAdsService.Search"),
+    _gads("search", "GoogleAdsService.SearchStream"),
     # ---------------------------------------------------------------- content (our own store)
     _local("artifact_write", "ArtifactStore.put"),
     _local("artifact_archive", "ArtifactStore.archive"),

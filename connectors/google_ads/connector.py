@@ -154,6 +154,13 @@ class GoogleAdsConnector:
 
         return Applier(self, account_id, validate_only).run(batches)
 
+    def verify(self, organization_id: str, account_id: str) -> list[dict[str, Any]]:
+        """`operator verify`: each action type's operations as validate_only mutations on a real entity
+        (changes nothing); rows `{action_type, status: supported|refused|unverified, reason, entity, calls}`."""
+        from connectors.google_ads.verify import verify_account
+
+        return verify_account(self, organization_id, gaql.digits(account_id, "customer id"))
+
     # ------------------------------------------------------------------ guards
 
     def _refuse_foreign(self, account_id: str, requests: Sequence[SnapshotRequest | MetricRequest]) -> None:

@@ -139,7 +139,8 @@ class Account:
     def add_keyword(self, ad_group_id: int, criterion_id: int, text: str, match_type: str,
                     cpc_bid: str | None = None, *, status: str = "ENABLED") -> str:
         name = f"{self.prefix}/adGroupCriteria/{ad_group_id}~{criterion_id}"
-        criterion = AdGroupCriterion(resource_name=name, criterion_id=criterion_id, status=status,
+        criterion = AdGroupCriterion(resource_name=name, criterion_id=criterion_id, status=status, type_="KEYWORD",
+                                     negative=False,
                                      ad_group=self.ad_groups[ad_group_id].resource_name)
         criterion.keyword.text, criterion.keyword.match_type = text, match_type
         if cpc_bid is not None:
