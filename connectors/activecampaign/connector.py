@@ -18,6 +18,7 @@ from connectors.activecampaign import paths as p
 from connectors.activecampaign import selftest
 from connectors.activecampaign.automation_ops import enroll_contacts, unenroll_contacts
 from connectors.activecampaign.campaign_ops import set_campaign_status, set_send_time
+from connectors.activecampaign.changes import campaign_change
 from connectors.activecampaign.client import ACClient, ClientSettings
 from connectors.activecampaign.credentials import env_secret_resolver
 from connectors.activecampaign.metrics import reading as metric_reading
@@ -176,6 +177,8 @@ class ActiveCampaignConnector:
             fields["email_campaign"] = reader.email_campaign_state(request.campaign_id)
             if fields["email_campaign"] is None:
                 missing.append(f"campaign {request.campaign_id}")
+            elif SnapshotPart.CHANGES in request.parts:  # AC's nearest thing to a change history (changes.py)
+                fields["outside_changes"] = campaign_change(account_id, fields["email_campaign"])
         if SnapshotPart.AUTOMATION in request.parts and request.automation_id:
             fields["automation"] = reader.automation_state(request.automation_id, request.contact_ids,
                                                            request.contact_emails)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from connectors.activecampaign import parsing
+from connectors.activecampaign.changes import metric_changes
 from connectors.activecampaign.reads import Reader
 from schemas.metrics import EmailCounts, MetricEntity, MetricReading, MetricRequest, not_measurable
 
@@ -35,4 +36,7 @@ def reading(reader: Reader, request: MetricRequest, now: datetime) -> MetricRead
     winner = parsing.as_id(campaign.get("split_winner_messageid"))
     if winner and winner != "0":
         attributes["split_winner_message_id"] = winner
-    return MetricReading(key=request.key, read_at=now, cumulative=True, email=counts, attributes=attributes)
+    modified = parsing.as_datetime(campaign.get("updated_timestamp") or campaign.get("mdate"))
+    changes = metric_changes(request.entity_id, modified, request.start, request.end)
+    return MetricReading(key=request.key, read_at=now, cumulative=True, email=counts, attributes=attributes,
+                         changes=changes, changes_known=False)  # only the latest modification is visible

@@ -57,7 +57,7 @@ E = TypeVar("E", bound=_EmailCampaignAction)
 class _EmailCampaignSpec(BaseSpec[E]):
     """Actions whose target is one email campaign."""
 
-    parts: ClassVar = frozenset({SnapshotPart.EMAIL_CAMPAIGN})
+    parts: ClassVar = frozenset({SnapshotPart.EMAIL_CAMPAIGN, SnapshotPart.CHANGES})  # CHANGES: AC's mdate
 
     def entity_key(self, action: Action) -> str:
         target = self.own(action).target

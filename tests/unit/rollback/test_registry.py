@@ -47,7 +47,7 @@ def test_a_spec_refuses_another_types_action() -> None:
                                SnapshotPart.CHANGES}),
     ("adjust_keyword_bid", {SnapshotPart.KEYWORD, SnapshotPart.CHANGES}),
     ("change_bid_strategy", {SnapshotPart.CAMPAIGN, SnapshotPart.CHANGES}),
-    ("create_subject_line_test", {SnapshotPart.EMAIL_CAMPAIGN}),
+    ("create_subject_line_test", {SnapshotPart.EMAIL_CAMPAIGN, SnapshotPart.CHANGES}),  # AC mdate
     ("trigger_automation", {SnapshotPart.AUTOMATION}),
     ("flag_content_refresh", {SnapshotPart.CONTENT}),
 ])
