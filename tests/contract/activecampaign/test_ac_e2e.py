@@ -123,6 +123,10 @@ def test_sample_opportunities_execute_and_roll_back(services: Services, fake: Fa
     assert not any(c.method == "POST" and c.body == {"contactAutomation": {"contact": CY, "automation": TRIAL}}
                    for c in fake.calls())  # the unsubscribed contact was never sent
 
+    [inverse] = records["opp-split"].rollback_plan.inverse_ops  # the logged plan names the created ids
+    assert inverse.message_ids == tuple(records["opp-split"].result["details"]["message_ids"])
+    assert len(inverse.keep_message_ids) == 1 and inverse.keep_message_ids[0] not in inverse.message_ids
+
     enrol = records["opp-enrol"]
     assert enrol.result["details"]["reversibility"] == "partial"
     assert enrol.rollback_plan.irreversible_parts and "Automation runs started" in enrol.rollback_plan.note
@@ -143,7 +147,9 @@ def test_sample_opportunities_execute_and_roll_back(services: Services, fake: Fa
     assert account.active_runs(DEE, TRIAL) == [fake.seeded["dee"]]  # the run from before the action stays
     assert account.campaigns[SENDING]["status"] == "2"
     assert account.campaigns[DRAFT]["type"] == "single"
-    assert not any(m.get("name", "").startswith("op:") for m in account.messages.values())
+    created = records["opp-split"].result["details"]["message_ids"]
+    assert created and not set(created) & set(account.messages)  # exactly the test's messages are gone
+    assert [link["campaignid"] for link in account.links.values()].count(DRAFT) == 1  # the control stays
     assert fake.calls(path=r"/api/3/campaigns/\d+/stop") == []
 
 

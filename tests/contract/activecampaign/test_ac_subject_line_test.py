@@ -218,3 +218,31 @@ def test_a_wrong_path_guess_fails_cleanly_and_leaves_nothing_behind():
 def test_completed_campaign_cannot_get_a_test(connector):
     result = apply(connector, create_op(COMPLETED))
     assert result.outcome == ApplyOutcome.FAILED and "completed" in result.error.message
+
+
+def test_a_lost_answer_is_recovered_from_the_campaign_by_id(fake, connector):
+    """Settlement by reading (the run died after the create landed): the spec recovers the variants as the
+    split campaign's messages after the control, and the rollback plan then names exactly those ids."""
+    from rollback.registry import spec_for
+    from schemas.actions import parse_action
+    from schemas.operations import ApplyResult
+
+    action = parse_action({"type": "create_subject_line_test", "target": {"account_id": "acme-main",
+                                                                          "campaign_id": SCHEDULED},
+                           "params": {"variants": list(VARIANTS), "split_type": "read", "test_percentage": 30,
+                                      "winner_wait_hours": 4}})
+    spec = spec_for(action)
+    before = read(connector, campaign_request(SCHEDULED))
+    plan = spec.rollback_plan(action, before, "act-x")
+    [op] = spec.operations(action, before, "act-x")
+    result = apply(connector, op)
+    assert result.outcome == ApplyOutcome.APPLIED
+    after = read(connector, campaign_request(SCHEDULED))
+    assert spec.observed_state(action, after) == plan.expected_state
+    recovered = spec.details_from_state(action, after, "act-x")
+    assert sorted(recovered["message_ids"]) == sorted(result.details["message_ids"])
+    final = spec.finalize_rollback_plan(plan, ApplyResult(key="act-x", outcome=ApplyOutcome.APPLIED, details=recovered))
+    [inverse] = final.inverse_ops
+    undone = apply(connector, inverse, key="act-x-rollback")
+    assert undone.outcome == ApplyOutcome.APPLIED and spec.observed_state(action, read(
+        connector, campaign_request(SCHEDULED))) == plan.before_state
