@@ -2,9 +2,9 @@
 real entity of the org's account. Google validates them and changes nothing ("If true, the request is
 validated but not executed"), so this is a self-test and an integration health check in one.
 
-Per action type the answer is: `supported` (Google accepted the operations), `refused` (Google's or the
-connector's reason), or `unverified` (no entity to try it on, the connection failed, or the registry does not
-list its calls as documented).
+Per action type the answer is: `supported` (Google accepted the operations), `refused` (Google's reason —
+a validation error or a permission the credentials lack — or the connector's), or `unverified` (no entity to
+try it on, no answer (quota, rate limit, transient), or the registry does not list its calls as documented).
 """
 
 from __future__ import annotations
@@ -92,17 +92,19 @@ def _probes(customer: str, campaigns: list[Any], keyword: Any | None, negative: 
             SetKeywordBid(customer_id=customer, ad_group_id=ids[0], criterion_id=ids[1], cpc_bid=None))))
     else:
         probes.insert(3, Probe("adjust_keyword_bid", None, (), "the account has no keyword"))
-    if negative is not None:  # the rollback of add_negative_keywords: removing a negative we created
+    if negative is not None and campaign is not None:  # add_negative_keywords' rollback: remove a negative
         name = negative.campaign_criterion.resource_name
-        probes.append(Probe("add_negative_keywords (rollback)", name, (RemoveNegativeKeywordsOp(
-            customer_id=customer, campaign_id=str(negative.campaign.id), keywords=(), resource_names=(name,)),)))
+        remove = RemoveNegativeKeywordsOp(customer_id=customer, campaign_id=str(negative.campaign.id), keywords=(),
+                                          resource_names=(name,))
+        probes[2] = Probe("add_negative_keywords", f"campaign {cid} (rollback: {name})", (*probes[2].ops, remove))
     return probes
 
 
 def _row(probe: Probe, status: str, reason: str) -> dict[str, Any]:
-    calls = sorted({call.key for op in probe.ops for call in calls_of(op.op)})
+    operations = tuple(dict.fromkeys(op.op for op in probe.ops))
+    calls = sorted({call.key for kind in operations for call in calls_of(kind)})
     return {"action_type": probe.action_type, "status": status, "reason": reason, "entity": probe.entity,
-            "calls": calls}
+            "operations": operations, "calls": calls}
 
 
 def verify_account(connector: GoogleAdsConnector, organization_id: str, customer_id: str,
@@ -132,7 +134,7 @@ def verify_account(connector: GoogleAdsConnector, organization_id: str, customer
             continue
         if result.outcome == ApplyOutcome.VALIDATED:
             rows.append(_row(probe, "supported", "Google validated the operations (validate_only)"))
-        elif result.error is not None and result.error.kind.value in ("auth", "quota", "rate_limited", "retryable",
+        elif result.error is not None and result.error.kind.value in ("quota", "rate_limited", "retryable",
                                                                       "uncertain"):
             rows.append(_row(probe, "unverified", f"could not ask Google: {result.error.message}"))
         else:

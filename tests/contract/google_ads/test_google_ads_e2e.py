@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from gads_fake import Account, FakeGoogleAds
 from gads_seed import NOW
 from gads_support import FAST, client_factory
 
-from connectors.google_ads import GoogleAdsConnector
+from connectors.google_ads import AdsIdentity, GoogleAdsConnector
 from connectors.sandbox.fixture import load_fixture
 from operator_ai import wiring
 from operator_ai.orchestrator import Orchestrator
@@ -44,12 +44,18 @@ def _scheme_fields(scheme: BiddingScheme) -> dict[str, Any]:
     return values
 
 
+# orgs.yaml: acme and globex reach their customers through manager 1112223330; initech names no manager
+SAMPLE_MANAGERS = {"1234567890": "1112223330", "9876543210": "1112223330"}
+
+
 def fake_accounts(fixture: Path, today: date) -> list[Account]:
     """The sandbox fixture's Google Ads accounts as fake accounts (window totals land on yesterday)."""
     accounts = []
     yesterday = today - timedelta(days=1)
     for spec in load_fixture(fixture).google_ads:
-        account = Account(spec.customer_id, currency=spec.currency, time_zone="UTC")
+        manager = SAMPLE_MANAGERS.get(spec.customer_id)  # no manager: the user has direct access
+        account = Account(spec.customer_id, currency=spec.currency, time_zone="UTC", manager_id=manager,
+                          clock=datetime.combine(today, time(12)))
         for budget in spec.budgets:
             account.add_budget(int(budget.budget_id), str(budget.amount), shared=budget.explicitly_shared)
         for c in spec.campaigns:
@@ -96,12 +102,18 @@ def google_ads_samples(target: Path) -> Path:
 
 
 def with_fake(services: Services, endpoint: str) -> Services:
+    """The real connector on the fake, each org called as its own identity (its manager from orgs.yaml)."""
     def allowed(org: str) -> set[str]:
         policy = services.state.get_org(org)
         return set(policy.connected.google_ads_customer_ids) if policy else set()
 
+    def identity(org: str) -> AdsIdentity:
+        policy = services.state.get_org(org)
+        return AdsIdentity(policy.connected.google_ads_login_customer_id if policy else None)
+
     services.connectors[Platform.GOOGLE_ADS] = GoogleAdsConnector(
-        allowed_customers=allowed, client_factory=client_factory(endpoint, login_customer_id=None), settings=FAST)
+        allowed_customers=allowed, client_factory=client_factory(endpoint, login_customer_id=None), settings=FAST,
+        identity_for=identity)
     return services
 
 
