@@ -253,6 +253,6 @@ class FakeActiveCampaign:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout): the change, if any, stays made
 
-            do_GET = do_POST = do_PUT = do_DELETE = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
         return Handler
