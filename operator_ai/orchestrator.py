@@ -283,7 +283,7 @@ class Orchestrator:
         lines = []
         for record in mine:
             answer = answers[record.action_id]
-            self.s.state.release(record.action_id, run_id, done=answer.record is not None)
+            self.s.state.release(record.action_id, run_id, done=answer.record is not None and not answer.replan)
             if answer.record is not None and answer.record.status == ActionStatus.EXECUTED:
                 self.s.state.record_execution(org, record.action_id, now)
                 if record.opportunity_id:  # as for any execution: Scout learns the opportunity was acted on

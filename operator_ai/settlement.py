@@ -2,8 +2,9 @@
 
 An action left UNCERTAIN (timeout after send, connection reset) or EXECUTING (the run died between the
 write-ahead row and the result) is compared with its rollback plan: the live state equals the state the
-action would produce → EXECUTED; equals the state before → FAILED; anything else stays UNCERTAIN and is
-reported for a person.
+action would produce → EXECUTED; equals the state before → FAILED (an EXECUTING row: released and planned
+afresh by the run that settles it, since the platform shows the call never took effect); anything else
+stays UNCERTAIN and is reported for a person.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from schemas.snapshots import Snapshot
 class Settled:
     record: ActionRecord | None  # the new row, or None when still undecided
     message: str
+    replan: bool = False  # nothing landed from a write-ahead row: the action is planned afresh (new decision)
 
 
 def settle(records: list[ActionRecord], connectors: Mapping[Platform, PlatformConnector], now: datetime,
@@ -68,6 +70,15 @@ def _settle_one(record: ActionRecord, action, snapshot, now: datetime, run_id: s
                           result=result, rollback_plan=plan, error_message=None,
                           measurement_checkpoints=checkpoints(now, checkpoint_hours))
         return Settled(row, "the change is on the platform: settled as EXECUTED")
+    if observed == plan.before_state and record.status == ActionStatus.EXECUTING:
+        # A write-ahead row with no answer: the run died around the platform call and, its lease over, the
+        # platform shows nothing landed. Not a failure of the action: it is released and planned afresh —
+        # guardrails and checks judge it again, and a person is asked again if it needs one.
+        row = record.next(ActionStatus.FAILED, now, run_id,
+                          result={**(record.result or {}), **settled_by, "retry_later": True, "replanned": True},
+                          error_message="the run stopped before the change landed (state unchanged): "
+                                        "nothing changed; the action is planned afresh")
+        return Settled(row, "nothing landed before the run stopped: planned afresh", replan=True)
     if observed == plan.before_state:
         row = record.next(ActionStatus.FAILED, now, run_id, result={**(record.result or {}), **settled_by},
                           error_message="the change did not land (state unchanged): settled as FAILED")

@@ -273,11 +273,21 @@ def test_a_run_that_died_after_the_write_ahead_row_is_settled_after_its_lease(ma
     env.clock.advance(seconds=120)  # the lease ran out: the next run settles by reading
     other.run([ACME])
     settled = rec(other, "opp-f-budget")
-    assert settled.status == (ActionStatus.EXECUTED if landed else ActionStatus.FAILED)
-    assert other.spy(Platform.GOOGLE_ADS).applied_keys() == []  # settled by reading, never re-sent
-    assert env.budget_of("117") == ("287.50" if landed else "250.00")
+    assert settled.status == ActionStatus.EXECUTED
+    assert env.budget_of("117") == "287.50"
     assert all(n == 1 for n in executed_transitions(other.all_rows()).values())
     assert rec(other, "opp-f-email").status == ActionStatus.EXECUTED
+    if landed:  # settled by reading, never re-sent
+        assert other.spy(Platform.GOOGLE_ADS).applied_keys() == []
+        assert statuses(other, settled) == [ActionStatus.EXECUTING, ActionStatus.EXECUTED]
+    else:  # nothing landed: planned afresh by the settling run (guardrails and checks again), sent once
+        sent = other.spy(Platform.GOOGLE_ADS).applied_keys()
+        assert settled.action_id in sent and len(sent) == len(set(sent))
+        assert statuses(other, settled) == [ActionStatus.EXECUTING, ActionStatus.FAILED, ActionStatus.EXECUTING,
+                                            ActionStatus.EXECUTED]
+        failed = other.events(settled.action_id)[1]
+        assert failed.result is not None and failed.result["replanned"] is True
+        assert failed.result["settled_by_read"] is True
 
 
 def test_an_unsettled_change_counts_against_the_hourly_limit(make: Callable[..., Env]) -> None:
