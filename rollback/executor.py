@@ -88,8 +88,21 @@ def state_diff(expected: dict[str, Any], found: dict[str, Any]) -> dict[str, dic
             for key in sorted({*expected, *found}) if expected.get(key) != found.get(key)}
 
 
+def outside_changes_since(attempt: Any, current: Snapshot) -> str | None:
+    """Who changed the action's entity outside the Operator after it ran (the snapshot's outside changes,
+    e.g. Google Ads change_event), as one line; None when nobody did or the platform does not say."""
+    executed = attempt.record.executed_at
+    key = attempt.spec.entity_key(attempt.action)
+    found = [c for c in current.outside_changes or () if c.entity_key == key and executed and c.changed_at > executed]
+    if not found:
+        return None
+    return ", ".join(f"{c.actor} ({c.client_type}) at {c.changed_at.isoformat()}"
+                     for c in sorted(found, key=lambda c: c.changed_at))
+
+
 def describe_diff(diff: dict[str, dict[str, Any]]) -> str:
-    return "; ".join(f"{key}: expected {d['expected']!r}, found {d['found']!r}" for key, d in diff.items())
+    return "; ".join(f"changed outside the Operator by {d['found']}" if key == "changed_outside_the_operator"
+                     else f"{key}: expected {d['expected']!r}, found {d['found']!r}" for key, d in diff.items())
 
 
 class RollbackExecutor:
@@ -201,7 +214,11 @@ class RollbackExecutor:
         refusal = attempt.spec.rollback_refusal(attempt.action, plan, current, self._clock())
         if refusal is not None:
             raise _Stop(attempt.outcome("refused", refusal))
-        attempt = replace(attempt, diff=state_diff(expected, observed))
+        diff = state_diff(expected, observed)
+        outside = outside_changes_since(attempt, current)
+        if outside:  # someone else changed the entity after the action: drift even if the slice reads the same
+            diff["changed_outside_the_operator"] = {"expected": None, "found": outside}
+        attempt = replace(attempt, diff=diff)
         if attempt.diff and not attempt.force:
             hint = " (it already matches the state before the action)" if observed == before else ""
             raise _Stop(attempt.outcome("refused", (

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from gads_fake import Account, FakeGoogleAds
+from gads_fake.state import Change
 from gads_seed import NOW
 from gads_support import FAST, client_factory
 
@@ -123,13 +124,13 @@ def samples(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live(tmp_path: Path, samples: Path, fake: FakeGoogleAds) -> Iterator[Callable[[], Services]]:
+def live(tmp_path: Path, samples: Path, fake: FakeGoogleAds) -> Iterator[Callable[..., Services]]:
     fake.reset(fake_accounts(samples / "sandbox.json", NOW.date()))
     settings = Settings(home=tmp_path / "live", samples_dir=samples)
     opened: list[Services] = []
 
-    def open_services() -> Services:
-        opened.append(with_fake(build_services(settings, clock=lambda: NOW), fake.endpoint))
+    def open_services(at: datetime = NOW) -> Services:
+        opened.append(with_fake(build_services(settings, clock=lambda: at), fake.endpoint))
         return opened[-1]
 
     yield open_services
@@ -211,3 +212,29 @@ def test_operator_rollback_refuses_after_drift_unless_forced(live: Callable[[], 
 
     assert forced.exit_code == 0, forced.output
     assert account.budget_amount(budget) == inverse.amount
+
+
+def test_a_change_made_outside_the_operator_counts_as_drift(live: Callable[..., Services], fake: FakeGoogleAds,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone renames the paused campaign in the UI: the state we observe is as expected, but change_event
+    shows the person's change, so an automatic rollback is refused and names them (force still works)."""
+    services = live()
+    Orchestrator(services).run()
+    [paused] = [r for r in services.log.query(limit=1000) if r.opportunity_id == "opp-acme-001"]
+    assert paused.status == ActionStatus.EXECUTED
+    account = fake.account("1234567890")
+    account.record_change(Change(datetime(2026, 11, 20, 17, 30), "CAMPAIGN", f"customers/1234567890/campaigns/"
+                                 f"{paused.payload['action']['target']['campaign_id']}", "UPDATE",
+                                 "GOOGLE_ADS_WEB_CLIENT", "jane@acme.example", ("name",)))
+    later = NOW + timedelta(hours=1)
+    monkeypatch.setattr(wiring, "build_services", lambda *args, **kwargs: live(later))
+    from operator_ai.cli import admin_cmds, approval_cmds, cli, register, run_cmds
+
+    register(run_cmds.add, approval_cmds.add, admin_cmds.add)
+    refused = CliRunner().invoke(cli, ["rollback", paused.action_id, "--actor", "e2e", "--json"])
+    forced = CliRunner().invoke(cli, ["rollback", paused.action_id, "--actor", "e2e", "--force", "--json"])
+
+    assert refused.exit_code == 4, refused.output
+    [outcome] = json.loads(refused.output)
+    assert "changed outside the Operator by jane@acme.example (GOOGLE_ADS_WEB_CLIENT)" in outcome["message"]
+    assert forced.exit_code == 0, forced.output
