@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from schemas.changes import OutsideChange
 from schemas.common import ActionStatus, Platform
 from schemas.experiments import Experiment, ExperimentStatus
 from schemas.impact import TrackingHold
@@ -263,6 +264,22 @@ class HoldStore(Protocol):
         ...
 
     def put_tracking_hold(self, hold: TrackingHold) -> None: ...
+
+
+@runtime_checkable
+class ChangeStore(Protocol):
+    """Outside changes seen by the runs (issue 15: who changed what, since the last run), kept for the record:
+    each change once, however many runs saw it. The guardrails and measurement read changes from the platform
+    itself (snapshots, metric readings); this is the audit trail behind them."""
+
+    def record_outside_changes(self, organization_id: str, changes: Sequence[OutsideChange],
+                               seen_at: datetime) -> int:
+        """Store the changes not stored yet; returns how many were new."""
+        ...
+
+    def outside_changes(self, organization_id: str, since: datetime) -> list[OutsideChange]:
+        """The org's recorded changes made at or after `since`, oldest first."""
+        ...
 
 
 # --------------------------------------------------------------------------- content artifacts

@@ -8,10 +8,11 @@ that tightens `similar_failure_hours` or `cooldown_hours` past the default is ho
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from connectors.base import PlatformError
+from connectors.base import ChangeStore, PlatformError, StoreError
 from guardrails.limits import resolve_limits
 from operator_ai.journal import past_action
 from operator_ai.planning import OrgFrame, budget_accounts, read_snapshots
@@ -19,6 +20,8 @@ from operator_ai.wiring import Services
 from schemas.actions import Action
 from schemas.policy import OrgPolicy
 from schemas.snapshots import Snapshot
+
+_log = logging.getLogger(__name__)
 
 # Rows of history read at most (latest row per action): far above what the rate limits let an org do.
 HISTORY_ROWS = 20_000
@@ -45,4 +48,22 @@ def read_for_frame(services: Services, frame: OrgFrame,
     snapshots = read_snapshots(services.connectors, actions, frame.policy.organization_id,
                                int(frame.limits.window_days), frame.now, budget_accounts=accounts)
     frame.take_budgets(snapshots, accounts)
+    record_outside_changes(services, frame.policy.organization_id, snapshots.values(), frame.now)
     return snapshots
+
+
+def record_outside_changes(services: Services, organization_id: str,
+                           snapshots: Iterable[Snapshot | PlatformError], now: datetime) -> None:
+    """Keep the outside changes the reads reported (each once) where the store can. It is the record, not an
+    input of any decision (rules and measurement read the platform), so a failure to store is logged only."""
+    store = services.state
+    if not isinstance(store, ChangeStore):
+        return
+    seen = {(c.entity_key, c.resource_name, c.changed_at, c.actor): c for snap in snapshots
+            if isinstance(snap, Snapshot) for c in snap.outside_changes or ()}
+    if not seen:
+        return
+    try:
+        store.record_outside_changes(organization_id, list(seen.values()), now)
+    except StoreError as error:
+        _log.warning("could not record %d outside change(s) for %s: %s", len(seen), organization_id, error)

@@ -187,6 +187,19 @@ CREATE TABLE IF NOT EXISTS tracking_holds (
   PRIMARY KEY (organization_id, platform, account_id)
 );
 
+-- Changes made outside the Operator (Google Ads change_event, ...) as the runs saw them: each change once.
+CREATE TABLE IF NOT EXISTS outside_changes (
+  organization_id TEXT NOT NULL,
+  entity_key      TEXT NOT NULL,
+  resource_name   TEXT NOT NULL,
+  changed_at      TEXT NOT NULL,     -- UTC ISO-8601
+  actor           TEXT NOT NULL,
+  change          TEXT NOT NULL,     -- JSON (schemas.changes.OutsideChange)
+  seen_at         TEXT NOT NULL,     -- when a run first read it
+  PRIMARY KEY (organization_id, entity_key, resource_name, changed_at, actor)
+);
+CREATE INDEX IF NOT EXISTS outside_changes_by_time ON outside_changes (organization_id, changed_at);
+
 -- ----------------------------------------------------------------------------- sandbox platforms
 -- Accounts and which organization owns each (the sandbox's allowlist).
 CREATE TABLE IF NOT EXISTS sandbox_accounts (

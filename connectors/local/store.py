@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.local.artifacts import SqliteArtifactStore
+from connectors.local.changes import SqliteChangeStore
 from connectors.local.db import Database
 from connectors.local.experiments import SqliteExperimentStore
 from connectors.local.holds import SqliteHoldStore
@@ -14,7 +15,7 @@ from connectors.local.state import SqliteStateStore
 
 
 class LocalStore(SqliteActionsLog, SqliteStateStore, SqliteOpportunitySource, SqliteArtifactStore,
-                 SqliteExperimentStore, SqliteHoldStore):
+                 SqliteExperimentStore, SqliteHoldStore, SqliteChangeStore):
     """ActionsLog + StateStore + OpportunitySource + ArtifactStore + ExperimentStore + HoldStore over one
     `Database`.
 

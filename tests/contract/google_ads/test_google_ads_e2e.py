@@ -238,3 +238,21 @@ def test_a_change_made_outside_the_operator_counts_as_drift(live: Callable[..., 
     [outcome] = json.loads(refused.output)
     assert "changed outside the Operator by jane@acme.example (GOOGLE_ADS_WEB_CLIENT)" in outcome["message"]
     assert forced.exit_code == 0, forced.output
+
+
+def test_a_persons_recent_change_holds_the_action_for_approval_and_is_recorded(
+        live: Callable[..., Services], fake: FakeGoogleAds) -> None:
+    account = fake.account("1234567890")
+    account.record_change(Change(datetime(2026, 11, 20, 9, 0), "CAMPAIGN", "customers/1234567890/campaigns/111",
+                                 "UPDATE", "GOOGLE_ADS_WEB_CLIENT", "jane@acme.example", ("status",)))
+    services = live()
+
+    Orchestrator(services).run()
+    Orchestrator(live()).run()  # a second run sees the same change: it is recorded once
+
+    [pause] = [r for r in services.log.query(limit=1000) if r.opportunity_id == "opp-acme-001"]
+    assert pause.status == ActionStatus.PENDING_APPROVAL  # the cooldown: someone changed it 8 h ago
+    assert account.status(111) == "ENABLED"
+    recorded = services.state.outside_changes("org-acme", NOW - timedelta(days=1))
+    assert [(c.entity_key, c.actor, c.client_type) for c in recorded] == [
+        ("google_ads:1234567890:campaign:111", "jane@acme.example", "GOOGLE_ADS_WEB_CLIENT")]
