@@ -11,6 +11,7 @@ from guardrails.limits import Limits
 from schemas.actions import Action
 from schemas.common import Platform
 from schemas.facts import ChangeFacts, PastAction
+from schemas.impact import TrackingHold
 from schemas.policy import KillSwitchState, OrgPolicy
 from schemas.snapshots import Snapshot
 
@@ -45,6 +46,9 @@ class GuardrailContext:
     # real account (rule `verified_operations`).
     operations: tuple[str, ...] = ()
     live: bool = False
+    # Tracking holds in force for the org (issue 14): conversions collapsed across an account, so spend
+    # increases wait until they come back (the measurement step sets and clears them).
+    tracking_holds: tuple[TrackingHold, ...] = ()
 
     def executed_since(self, hours: Decimal | int) -> list[PastAction]:
         start = self.now - timedelta(hours=float(hours))

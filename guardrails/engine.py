@@ -47,6 +47,7 @@ RULES: tuple[Rule, ...] = (
     pacing.cooldown,
     pacing.stale_data,
     verification.verified_operations,
+    safety.tracking_hold,
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.__name__ for rule in RULES)

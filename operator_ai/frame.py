@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from connectors.base import ChangeStore, PlatformError, StoreError
 from guardrails.limits import resolve_limits
 from operator_ai.journal import past_action
+from operator_ai.measurement.breaker import active_holds
 from operator_ai.planning import OrgFrame, budget_accounts, read_snapshots
 from operator_ai.wiring import Services
 from schemas.actions import Action
@@ -37,7 +38,8 @@ def load_frame(services: Services, policy: OrgPolicy, now: datetime, *, excludin
     return OrgFrame(policy=policy, limits=limits, now=now, kill_switch=services.state.kill_switches(org),
                     history=[past_action(r) for r in recent if r.action_id != excluding],
                     executed_last_hour=services.state.count_executions(org, now - timedelta(hours=1)),
-                    executed_last_24h=services.state.count_executions(org, now - timedelta(hours=24)))
+                    executed_last_24h=services.state.count_executions(org, now - timedelta(hours=24)),
+                    tracking_holds=active_holds(services.state, org))
 
 
 def read_for_frame(services: Services, frame: OrgFrame,

@@ -126,6 +126,8 @@ def run_notifications(services: Services, summary: RunSummary, *, link_for: Link
         text = [" · ".join(f"{counts[k]} {word}" for k, word in _COUNT_WORDS if counts[k]) or "nothing to do"]
         text += [f"error: {e.partition(':')[2].strip()}" for e in errors]
         text += [f"stopped: {a.get('detail')}" for a in lines if a.get("status") == "STOPPED"]
+        text += [f"tracking: {a.get('detail')}" for a in lines
+                 if a.get("status") in ("TRACKING_HOLD", "TRACKING_HOLD_CLEARED")]
         waiting = [str(a["action_id"]) for a in lines if a.get("status") == "PENDING_APPROVAL" and a.get("action_id")]
         links = _approval_lines(services, policy, waiting, text, link_for)
         if waiting and page_url:

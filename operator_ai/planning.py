@@ -22,6 +22,7 @@ from rollback.registry import spec_for
 from schemas.actions import Action
 from schemas.common import Outcome, Platform
 from schemas.facts import ChangeFacts, PastAction
+from schemas.impact import TrackingHold
 from schemas.policy import KillSwitchState, OrgPolicy
 from schemas.records import Plan
 from schemas.snapshots import Snapshot, SnapshotPart, SnapshotRequest
@@ -44,6 +45,8 @@ class OrgFrame:
     org_total_daily_budget: Decimal | None = None
     org_daily_budgets: dict[str, Decimal] | None = None  # every active budget of the org, by `budget_key`
     budgets_error: PlatformError | None = None  # why the org's budgets could not be read (None: read or not asked)
+
+    tracking_holds: tuple[TrackingHold, ...] = ()  # issue 14: the org's holds in force
 
     def take_budgets(self, answers: Mapping[str, Snapshot | PlatformError], accounts: Iterable[str]) -> None:
         """The org's active budgets from the budget parts of a batched read (`read_snapshots` with
@@ -180,6 +183,7 @@ def build_plan(item: PlannedOpportunity, snapshot: Snapshot | PlatformError, fra
         executed_last_hour=frame.executed_last_hour, executed_last_24h=frame.executed_last_24h,
         operations=tuple(op.op for op in (*operations, *(rollback_plan.inverse_ops if rollback_plan else ()))),
         live=snap is not None and snap.source == "live",
+        tracking_holds=frame.tracking_holds,
     )
     verdict = evaluate(ctx, approved_by=approved_by, extra=tuple(extra))
     plan = Plan(action_id=item.action_id, organization_id=item.organization_id, opportunity_id=item.opportunity_id,

@@ -43,6 +43,19 @@ def negative_matches(keyword: str, match_type: str, term: str) -> bool:
     return set(kw_words) <= set(term_words)
 
 
+def tracking_hold(ctx: GuardrailContext) -> RuleResult:
+    """Spend increases wait while the org's conversion tracking looks broken (a tracking hold is on)."""
+    holds = [h for h in ctx.tracking_holds if h.active]
+    if not holds:
+        return allow("tracking_hold", "no tracking hold is on")
+    observed = {"accounts": [h.account_id for h in holds], "since": [h.set_at.isoformat() for h in holds]}
+    if not ctx.facts.spend_increasing:
+        return allow("tracking_hold", "a tracking hold is on, but this action does not increase spend", observed)
+    first = holds[0]
+    return block("tracking_hold", f"spend increases are held since {first.set_at.isoformat()}: {first.reason}; "
+                                  "they resume when conversions come back", observed)
+
+
 def negatives_protect_converters(ctx: GuardrailContext) -> RuleResult:
     negatives = ctx.facts.negative_keywords
     if not negatives:

@@ -26,3 +26,11 @@ def test_import_main_does_not_load_google_ads() -> None:
     code = "import sys, main, operator_ai, connectors; print(any(m.startswith('google.ads') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_import_main_does_not_load_the_statistics_libraries() -> None:
+    """numpy/scipy/statsmodels are imported inside measurement when a verdict is computed, not at cold start."""
+    code = ("import sys, main, operator_ai.measurement; "
+            "print(sorted(m for m in ('numpy', 'scipy', 'statsmodels') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -48,6 +48,7 @@ SPEC_ORDER = [
     "cooldown",
     "stale_data",
     "verified_operations",  # issue 15: unverified platform calls are not made live
+    "tracking_hold",  # issue 14: not in the spec §3 table; after it
 ]
 
 CONTEXTS: dict[str, Callable[[], GuardrailContext]] = {
