@@ -1,15 +1,9 @@
-"""The verdict of one checkpoint: `successful | failed | inconclusive`, with the numbers and the test.
+"""A checkpoint's `Judgement` (verdict, reason, numbers, test) and the email-rate verdict.
 
-Pure functions of the two windows (no I/O), so they can be tested on synthetic data at scale.
-
-Rules (daily-series metrics, `rate_test` one-sided at the checkpoint's alpha):
-- too little data (fewer than `min_events` events in both windows together, or no exposure) → inconclusive;
-- the primary metric moved significantly the wrong way, or the guard dropped significantly by more than
-  its tolerance → failed;
-- the primary metric moved significantly the expected way and the guard's point estimate stayed within
-  its tolerance → successful;
-- anything else is within noise → inconclusive.
-Email rates use the two-proportion z test the same way (no guard).
+Daily-series verdicts are counterfactual (`verdict.py`: the treated entity against a control of the same
+account). Email rates use the two-proportion z test against the account's baseline, one-sided at the
+checkpoint's alpha: significantly worse → failed, significantly better → successful, else inconclusive
+(no guard).
 """
 
 from __future__ import annotations
@@ -18,17 +12,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
-from operator_ai.measurement.specs import MeasureSpec
-from operator_ai.measurement.stats import TestResult, rate_test, two_proportion_test
+from operator_ai.measurement.stats import TestResult, two_proportion_test
 from schemas.metrics import EmailCounts, MetricReading
 
 Verdict = Literal["successful", "failed", "inconclusive", "immature", "learning", "confounded"]
-MIN_EVENTS = 10  # events (conversions, clicks) in both windows together before a count is judged
 MIN_SENDS = 100  # sends per group before a rate is judged
-_UNITS = {"conversions": "conversions", "efficiency": "conversions", "clicks": "clicks", "visits": "visits"}
 _EXPOSURE = {"conversions": "days", "efficiency": "cost", "clicks": "days", "visits": "days"}
-_NAMES = {"conversions": "conversions", "efficiency": "conversions per unit of cost", "clicks": "spend (clicks)",
-          "visits": "visits"}
 
 
 def _ratio(numerator: Decimal, denominator: Decimal, places: str = "0.01") -> str | None:
@@ -94,75 +83,6 @@ def _effect(before: int, before_exposure: float, after: int, after_exposure: flo
     if before == 0 or before_exposure <= 0 or after_exposure <= 0:
         return None
     return round(((after / after_exposure) / (before / before_exposure) - 1) * 100, 2)
-
-
-def _movement(metric: str, before: SeriesWindow, after: SeriesWindow) -> str:
-    """The numbers behind a verdict, in the metric's own terms."""
-    b, a = before.count(metric), after.count(metric)
-    if metric == "efficiency":
-        cpa_b, cpa_a = before.numbers()["cpa"], after.numbers()["cpa"]
-        return f"CPA {cpa_b or 'n/a'} → {cpa_a or 'n/a'} ({b} → {a} conversions for {before.cost} → {after.cost})"
-    if metric == "clicks":
-        return f"clicks {b} → {a}, cost {before.cost} → {after.cost}"
-    return f"{metric} {b} → {a} over {after.days} day(s) each"
-
-
-def _beyond(spec: MeasureSpec) -> str:
-    return f" by more than {spec.tolerance:.0%}" if spec.tolerance else ""
-
-
-def _guard(spec: MeasureSpec, before: SeriesWindow, after: SeriesWindow, alpha: float) -> dict[str, Any] | None:
-    """Whether the guard metric held: `dropped` (significantly beyond tolerance) and `within` (point estimate)."""
-    if spec.guard is None:
-        return None
-    metric, floor = spec.guard, 1.0 - spec.tolerance
-    b, a = before.count(metric), after.count(metric)
-    eb, ea = before.exposure(metric), after.exposure(metric)
-    info: dict[str, Any] = {"metric": metric, "tolerance": spec.tolerance, "before": b, "after": a}
-    if b == 0 or eb <= 0 or ea <= 0:  # nothing to lose, or no exposure to judge it by
-        return {**info, "dropped": False, "within": b == 0, "test": None, "p_value": None}
-    result = rate_test(b, eb, a, ea, alternative="less", ratio0=floor)
-    ratio = (a / ea) / (b / eb)
-    return {**info, "dropped": result.p_value < alpha, "within": ratio >= floor, "ratio": round(ratio, 4),
-            "test": f"{result.test}, H0: ratio >= {floor:g}", "p_value": round(result.p_value, 6)}
-
-
-def judge_series(spec: MeasureSpec, before: SeriesWindow, after: SeriesWindow, *, alpha: float,
-                 min_events: int = MIN_EVENTS) -> Judgement:
-    metric = spec.metric
-    b, a = before.count(metric), after.count(metric)
-    eb, ea = before.exposure(metric), after.exposure(metric)
-    common: dict[str, Any] = {"metric": metric, "before": before.numbers(), "after": after.numbers(), "alpha": alpha}
-    if eb <= 0 or ea <= 0:
-        which = "before" if eb <= 0 else "after"
-        return Judgement("inconclusive", reason=f"no {_EXPOSURE[metric]} in the {which} window to compare "
-                                                f"{metric} by", **common)
-    if b + a < min_events:
-        return Judgement("inconclusive", reason=f"too little data: {b + a} {_UNITS[metric]} in both windows "
-                                                f"together (fewer than {min_events})", **common)
-    up = spec.direction == "up"
-    good = rate_test(b, eb, a, ea, alternative="greater" if up else "less")
-    bad = rate_test(b, eb, a, ea, alternative="less" if up else "greater")
-    guard = _guard(spec, before, after, alpha)
-    effect = _effect(b, eb, a, ea)
-    worse, better = ("fell", "rose") if up else ("rose", "fell")
-    moved = _movement(metric, before, after)
-    if bad.p_value < alpha:
-        return _with(common, "failed", f"{_NAMES[metric]} {worse} significantly: {moved}", bad, effect, guard)
-    if guard is not None and guard["dropped"]:  # the guard's own test is the evidence of harm
-        return Judgement("failed", reason=f"{_NAMES[guard['metric']]} dropped significantly{_beyond(spec)}: "
-                                          f"{_movement(guard['metric'], before, after)}",
-                         test=f"{guard['test']}, one-sided (less)", p_value=guard["p_value"], effect_pct=effect,
-                         guard=guard, **common)
-    if good.p_value < alpha:
-        if guard is None or guard["within"]:
-            return _with(common, "successful", f"{_NAMES[metric]} {better} significantly: {moved}", good, effect,
-                         guard)
-        return _with(common, "inconclusive", f"{_NAMES[metric]} {better} significantly ({moved}), but "
-                                             f"{guard['metric']} fell{_beyond(spec)} (not significantly)", good,
-                     effect, guard)
-    return _with(common, "inconclusive", f"within noise: {moved} (p={good.p_value:.3f} ≥ {alpha:g})",
-                 good, effect, guard)
 
 
 def _with(common: dict[str, Any], verdict: Verdict, reason: str, result: TestResult, effect: float | None,

@@ -19,8 +19,10 @@ from typing import Any
 
 from connectors.base import ExperimentStore
 from operator_ai.measurement import experiments as exp
+from operator_ai.measurement import series as panels
 from operator_ai.measurement.autorollback import auto_rollback, policy_note
-from operator_ai.measurement.judge import Judgement, SeriesWindow, judge_rate, judge_series
+from operator_ai.measurement.checks import OrgChecks, judge_series_checkpoint
+from operator_ai.measurement.judge import Judgement, judge_rate
 from operator_ai.measurement.reads import Answer, read_all
 from operator_ai.measurement.specs import MeasureSpec, entity_id, spec_for
 from operator_ai.measurement.summary import measured as measurements
@@ -29,6 +31,7 @@ from operator_ai.wiring import Services
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Platform
 from schemas.experiments import Experiment, ExperimentStatus
+from schemas.impact import WAITING_VERDICTS
 from schemas.metrics import EmailCounts, MetricEntity, MetricReading, MetricRequest
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord
@@ -78,6 +81,7 @@ class _Org:
         self.org = policy.organization_id
         self.now = services.clock()
         self.store = experiment_store(services)
+        self.checks = OrgChecks(services, policy, self.now)
 
     # ------------------------------------------------------------------ the org's measurement
 
@@ -96,8 +100,12 @@ class _Org:
         try:
             fresh = self.s.log.latest([r.action_id for r in claimed])
             jobs = [job for r in claimed if (job := self._job(fresh.get(r.action_id))) is not None]
-            answers = read_all(self.s.connectors, [q for job in jobs for q in job.requests], self.now)
+            extra = self.checks.requests([(j.platform, j.account) for j in jobs if j.spec.family == "series"])
+            answers = read_all(self.s.connectors, [q for job in jobs for q in job.requests] + extra, self.now)
+            lines.extend(self.checks.breaker(answers))
             for job in jobs:
+                if job.spec.family == "series" and job.account in self.checks.held_accounts:
+                    continue  # conversions collapsed across the account: its checkpoints wait
                 lines.extend(self._finish(job, answers))
         finally:
             for record in claimed:
@@ -144,12 +152,16 @@ class _Org:
 
     def _series_requests(self, job: _Job) -> list[MetricRequest]:
         ident = entity_id(job.record, job.spec)
-        if ident is None or job.spec.entity is None:
+        exec_day = panels.execution_day(job.record)
+        if ident is None or job.spec.entity is None or exec_day is None:
             return []
-        found = []
-        for cp in job.checkpoints:
-            for side, (start, end) in (("before", cp.before), ("after", cp.after)):
-                found.append(self._request(job, _key(job.record, cp.index, side), job.spec.entity, ident, start, end))
+        start, end = panels.read_range(exec_day, job.checkpoints)
+        aid = job.record.action_id
+        found = [self._request(job, f"{aid}:series", job.spec.entity, ident, start, end)]
+        if job.platform == Platform.GOOGLE_ADS:
+            campaign = ident if job.spec.entity == MetricEntity.CAMPAIGN else None
+            found.append(self._request(job, f"{aid}:controls", MetricEntity.ACCOUNT_CAMPAIGNS, job.account, start, end,
+                                       exclude_ids=(campaign,) if campaign else ()))
         return found
 
     def _email_requests(self, job: _Job) -> list[MetricRequest]:
@@ -208,6 +220,11 @@ class _Org:
             if judged is None:  # a read failed: this and later checkpoints wait for the next run
                 break
             judgement, final = judged
+            if judgement.verdict in WAITING_VERDICTS:  # recorded once; the checkpoint is judged again later
+                last = latest_measurement(job.record) or {}
+                if (last.get("index"), last.get("verdict")) != (cp.index, judgement.verdict):
+                    out.append((cp.describe(), judgement, final))
+                break
             out.append((cp.describe(), judgement, final))
             if final:
                 break
@@ -217,22 +234,14 @@ class _Org:
                           answers: dict[str, Answer]) -> tuple[Judgement, bool] | None:
         spec = job.spec
         if spec.family == "series":
-            before, after = answers.get(_key(job.record, cp.index, "before")), answers.get(_key(job.record, cp.index,
-                                                                                                "after"))
-        else:
-            before, after = answers.get(_key(job.record, 0, "baseline")), answers.get(_key(job.record, 0, "campaign"))
+            return judge_series_checkpoint(self.checks, job.record, spec, cp, answers)
+        before, after = answers.get(_key(job.record, 0, "baseline")), answers.get(_key(job.record, 0, "campaign"))
         if not isinstance(before, MetricReading) or not isinstance(after, MetricReading):
             return None
         for reading in (after, before):
             if not reading.measurable:
                 return _plain(spec, "inconclusive", f"not measurable: {reading.reason}", cp.alpha), True
-        if spec.family == "series":
-            if not after.complete:
-                return None
-            judgement = judge_series(spec, SeriesWindow.from_reading(before), SeriesWindow.from_reading(after),
-                                     alpha=cp.alpha)
-        else:
-            judgement = self._judge_email(job, before, after, cp)
+        judgement = self._judge_email(job, before, after, cp)
         return judgement, cp.final or judgement.verdict == "failed"
 
     def _judge_email(self, job: _Job, baseline: MetricReading, campaign: MetricReading, cp: Checkpoint) -> Judgement:
@@ -296,12 +305,23 @@ class _Org:
         result = {**(previous.result or {}), "measurement": measurement,
                   "measurements": [*measurements(previous), measurement]}
         if final and judgement.verdict == "failed":
-            result["auto_rollback"] = policy_note(self.policy, spec.rollback_on_failure)
+            note = policy_note(self.policy, spec.rollback_on_failure)
+            if note["status"] == "requested" and judgement.extra.get("rollback_evidence") is False:
+                note = {"status": "insufficient_evidence",
+                        "message": "failed, but short of the automatic-rollback bar (stronger evidence and a harm "
+                                   "beyond the org's minimum harmful effect): a person decides (operator rollback "
+                                   "ACTION_ID)"}
+            elif note["status"] == "requested" and self.checks.org_held:
+                note = {"status": "held", "message": "a tracking hold is on for this organization: the rollback "
+                                                     "waits until conversions come back"}
+            result["auto_rollback"] = note
         return previous.next(ActionStatus.MEASURED, self.now, self.run_id, result=result, error_message=None)
 
     # ------------------------------------------------------------------ rollbacks and experiments
 
     def _rollback(self, record: ActionRecord) -> list[dict[str, Any]]:
+        if self.checks.org_held:
+            return []  # a tracking hold: automatic rollbacks wait until conversions come back
         m = latest_measurement(record) or {}
         reason = f"measurement at {m.get('label')} failed: {m.get('reason')} (p={m.get('p_value')})"
         note = auto_rollback(self.s, record, self.run_id, reason)
@@ -352,7 +372,7 @@ def _key(record: ActionRecord, index: int, side: str) -> str:
 def _deferred_rollback(record: ActionRecord) -> bool:
     note = (record.result or {}).get("auto_rollback") or {}
     last = latest_measurement(record) or {}
-    return note.get("status") == "deferred" and last.get("verdict") == "failed"
+    return note.get("status") in ("deferred", "held") and last.get("verdict") == "failed"
 
 
 def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float, *, measurable: bool = False) -> Judgement:

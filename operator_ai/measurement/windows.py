@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from operator_ai.measurement.summary import measured as measurements
+from schemas.impact import WAITING_VERDICTS
 from schemas.records import ActionRecord
 
 FINAL_ALPHA = 0.05
@@ -87,5 +88,5 @@ def due(record: ActionRecord, now: datetime) -> list[Checkpoint]:
     """Checkpoints not measured yet whose time has come, in order."""
     if is_final(record):
         return []
-    done = {m.get("index") for m in measurements(record)}
+    done = {m.get("index") for m in measurements(record) if m.get("verdict") not in WAITING_VERDICTS}
     return [c for c in schedule(record) if c.index not in done and c.due_at <= now]

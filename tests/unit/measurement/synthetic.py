@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-from decimal import Decimal
-
-from operator_ai.measurement.judge import SeriesWindow
 
 
 def poisson(rng: random.Random, mean: float) -> int:
@@ -20,12 +17,3 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 def binomial(rng: random.Random, n: int, p: float) -> int:
     return sum(1 for _ in range(n) if rng.random() < p)
-
-
-def window(rng: random.Random, days: int, conversions_per_day: float, cost_per_day: float = 100.0,
-           clicks_per_day: float = 0.0, value_per_conversion: float = 50.0) -> SeriesWindow:
-    """`days` complete days of a campaign: Poisson conversions and clicks, a steady cost."""
-    conversions = sum(poisson(rng, conversions_per_day) for _ in range(days))
-    clicks = sum(poisson(rng, clicks_per_day) for _ in range(days)) if clicks_per_day else 0
-    return SeriesWindow(days=days, cost=Decimal(str(round(cost_per_day * days, 2))), conversions=Decimal(conversions),
-                        conversion_value=Decimal(str(round(conversions * value_per_conversion, 2))), clicks=clicks)

@@ -1,0 +1,176 @@
+"""From platform readings to a checkpoint's `Panel`: the reads a series verdict needs, the control it is
+judged against, and the other changes that confound it (issue 14).
+
+Per action one read of the treated entity's daily series from `PRE_PERIOD_DAYS` before the execution day
+to the end of the latest due after window, and one of every other campaign of the account over the same
+days (`ACCOUNT_CAMPAIGNS`), both in the account's single batched `read_metrics` call.
+
+The control is the sum of the account's other campaigns that are comparable over the whole range: still
+enabled, not in a learning period, no change by the Operator (our log) or by anyone else (the platform's
+change history, where it reports one) from the start of the pre-period to the end of the after window,
+and with events in the pre-period. Changes to the treated entity itself inside the checkpoint's windows
+make it `confounded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from operator_ai.measurement.judge import SeriesWindow
+from operator_ai.measurement.verdict import Panel
+from operator_ai.measurement.windows import Checkpoint
+from schemas.common import ActionStatus
+from schemas.impact import ControlInfo
+from schemas.metrics import PRE_PERIOD_DAYS, DailyMetrics, EntityChange, EntitySeries, MetricReading
+from schemas.records import ActionRecord
+
+OWN_WINDOW = timedelta(minutes=30)  # a platform change this close to one of ours is ours (already in the log)
+_CHANGED = (ActionStatus.EXECUTED, ActionStatus.MEASURED, ActionStatus.UNCERTAIN, ActionStatus.ROLLING_BACK,
+            ActionStatus.ROLLED_BACK, ActionStatus.ROLLBACK_FAILED)
+_FIELDS = ("conversions", "clicks", "cost", "conversion_value")
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def execution_day(record: ActionRecord) -> date | None:
+    return None if record.executed_at is None else record.executed_at.astimezone(UTC).date()
+
+
+def read_range(exec_day: date, checkpoints: Sequence[Checkpoint]) -> tuple[datetime, datetime]:
+    """[start of the pre-period, end of the latest after window) for one read covering every checkpoint."""
+    return midnight(exec_day - timedelta(days=PRE_PERIOD_DAYS)), max(cp.after[1] for cp in checkpoints)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def campaign_of(record: ActionRecord) -> str | None:
+    target = ((record.payload or {}).get("action") or {}).get("target") or {}
+    found = target.get("campaign_id")
+    return str(found) if found else None
+
+
+def own_changes(records: Iterable[ActionRecord], exclude_action: str) -> list[EntityChange]:
+    """Changes the Operator made to campaigns (executions and rollbacks), from the latest rows of the log."""
+    found = []
+    for record in records:
+        campaign = campaign_of(record)
+        if campaign is None or record.action_id == exclude_action or record.status not in _CHANGED:
+            continue
+        if record.executed_at is not None:
+            found.append(EntityChange(entity_id=campaign, changed_at=record.executed_at, kind=record.action_type,
+                                      actor="operator", source="operator_log", detail=record.action_id))
+        if record.status in (ActionStatus.ROLLED_BACK, ActionStatus.ROLLING_BACK, ActionStatus.ROLLBACK_FAILED):
+            found.append(EntityChange(entity_id=campaign, changed_at=record.rolled_back_at or record.event_time,
+                                      kind="rollback", actor="operator", source="operator_log",
+                                      detail=record.action_id))
+    return found
+
+
+def outside_changes(reported: Iterable[EntityChange], ours: Sequence[EntityChange],
+                    this_action_at: datetime | None) -> list[EntityChange]:
+    """Platform-reported changes that are not the Operator's own (this action or one in our log)."""
+    times = [c.changed_at for c in ours] + ([this_action_at] if this_action_at else [])
+    return [c for c in reported if all(abs(c.changed_at - t) > OWN_WINDOW for t in times)]
+
+
+def changes_between(changes: Iterable[EntityChange], entity_id: str, start: datetime,
+                    end: datetime) -> list[EntityChange]:
+    return [c for c in changes if c.entity_id == entity_id and start <= c.changed_at < end]
+
+
+# --------------------------------------------------------------------------- panels
+
+
+def _by_day(days: Iterable[DailyMetrics]) -> dict[date, DailyMetrics]:
+    return {d.day: d for d in days}
+
+
+def _arrays(rows: dict[date, DailyMetrics], days: Sequence[date]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {name: [] for name in _FIELDS}
+    for day in days:
+        row = rows.get(day)
+        for name in _FIELDS:
+            out[name].append(float(getattr(row, name)) if row is not None else 0.0)
+    return out
+
+
+def _add(total: dict[str, list[float]] | None, more: dict[str, list[float]]) -> dict[str, list[float]]:
+    if total is None:
+        return {k: list(v) for k, v in more.items()}
+    return {k: [a + b for a, b in zip(total[k], more[k], strict=True)] for k in total}
+
+
+def _window(rows: dict[date, DailyMetrics], days: Sequence[date]) -> dict[str, Any]:
+    picked = [rows[d] for d in days if d in rows]
+    from decimal import Decimal
+
+    return SeriesWindow(days=len(days), cost=sum((d.cost for d in picked), Decimal(0)),
+                        conversions=sum((d.conversions for d in picked), Decimal(0)),
+                        conversion_value=sum((d.conversion_value for d in picked), Decimal(0)),
+                        clicks=sum(d.clicks for d in picked)).numbers()
+
+
+def _days(start: date, end_exclusive: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end_exclusive - start).days)]
+
+
+def eligible_controls(controls: MetricReading | None, changes: Sequence[EntityChange], start: datetime,
+                      end: datetime) -> tuple[list[EntitySeries], dict[str, str]]:
+    """The account's campaigns fit to serve as control over [start, end), and why the others are not."""
+    if controls is None or not controls.measurable:
+        return [], {}
+    usable, excluded = [], {}
+    for series in controls.series:
+        own = changes_between(changes, series.entity_id, start, end)
+        reported = [c for c in series.changes if start <= c.changed_at < end]
+        if series.status and series.status.upper() not in ("ENABLED", "ACTIVE"):
+            excluded[series.entity_id] = f"status {series.status}"
+        elif series.learning:
+            excluded[series.entity_id] = f"bidding strategy {series.learning_status}"
+        elif own or reported:
+            excluded[series.entity_id] = f"changed in the period ({(own + reported)[0].kind})"
+        else:
+            usable.append(series)
+    return usable, excluded
+
+
+def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls: MetricReading | None,
+                changes: Sequence[EntityChange]) -> Panel:
+    """The checkpoint's panel: pre-period = the `PRE_PERIOD_DAYS` before the execution day."""
+    pre_days = _days(exec_day - timedelta(days=PRE_PERIOD_DAYS), exec_day)
+    after_days = _days(cp.after[0].date(), cp.after[1].date())
+    before_days = _days(cp.before[0].date(), cp.before[1].date())
+    rows = _by_day(treated.days)
+    usable, excluded = eligible_controls(controls, changes, midnight(pre_days[0]), cp.after[1])
+    control_pre = control_after = None
+    for series in usable:
+        series_rows = _by_day(series.days)
+        control_pre = _add(control_pre, _arrays(series_rows, pre_days))
+        control_after = _add(control_after, _arrays(series_rows, after_days))
+    if control_pre is not None:
+        info = ControlInfo(kind="campaigns", entities=tuple(s.entity_id for s in usable), excluded=excluded,
+                           pre_days=len(pre_days),
+                           pre_correlation=_correlation(_arrays(rows, pre_days)["conversions"],
+                                                        control_pre["conversions"]))
+    else:
+        reason = ("no other campaign in the account" if controls is not None and not controls.series and not excluded
+                  else "no comparable campaign without a change in the period" if controls is not None
+                  else "the account's other campaigns were not read")
+        info = ControlInfo(kind="none", excluded=excluded, reason=reason, pre_days=len(pre_days))
+    return Panel(treated_pre=_arrays(rows, pre_days), treated_after=_arrays(rows, after_days),
+                 control_pre=control_pre, control_after=control_after, control=info,
+                 before=_window(rows, before_days), after=_window(rows, after_days))
+
+
+def _correlation(a: Sequence[float], b: Sequence[float]) -> float | None:
+    from statistics import StatisticsError, correlation
+
+    try:
+        return round(correlation(list(a), list(b)), 3)
+    except (StatisticsError, ValueError):
+        return None
