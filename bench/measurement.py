@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measurement_data import PRE_DAYS, Cell, simulate
 
-CHECKPOINT_DAYS = (1, 3, 7)
+CHECKPOINT_DAYS = (1, 3, 7)  # the default checkpoints +24 h, +72 h, +168 h (`--final-days` changes the last)
 INTERIM_ALPHA, FINAL_ALPHA = 0.001, 0.05
 LAG_DAYS = 3  # the org limit's default conversion-lag allowance
 MIN_HARM_PCT = 10.0
@@ -92,8 +92,9 @@ def _judge_one(reads: list[np.ndarray], days: list[int], sim: int, spec: object)
     return verdict, rollback, day
 
 
-def run_cell(args: tuple[Cell, float, int, int]) -> tuple[Cell, float, Outcome]:
-    cell, effect, sims, seed = args
+def run_cell(args: tuple[Cell, float, int, int, tuple[int, ...]]) -> tuple[Cell, float, Outcome]:
+    global CHECKPOINT_DAYS
+    cell, effect, sims, seed, CHECKPOINT_DAYS = args
     from operator_ai.measurement.specs import MeasureSpec
     from schemas.metrics import MetricEntity
 
@@ -107,6 +108,15 @@ def run_cell(args: tuple[Cell, float, int, int]) -> tuple[Cell, float, Outcome]:
                                  successful=verdicts == "successful", days=np.array([r[2] for r in results]))
 
 
+def _oracle_power(expected: float, dispersion: float, drop: float = 0.30, alpha: float = FINAL_ALPHA) -> float:
+    """One-sided power of a test that knows the counterfactual mean and the variance (normal approximation)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha)
+    harmed = expected * (1 - drop)
+    return NormalDist().cdf((expected - harmed - z * (dispersion * expected) ** 0.5) / (dispersion * harmed) ** 0.5)
+
+
 def _pct(values: np.ndarray) -> str:
     return f"{100.0 * values.mean():5.1f}"
 
@@ -117,11 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sims", type=int, default=None, help="simulations per cell and effect")
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--seed", type=int, default=20261206)
+    parser.add_argument("--final-days", type=int, default=7, help="the final checkpoint's window (org limit "
+                        "measurement_checkpoint_hours; the default is 7 days)")
+    parser.add_argument("--volumes", type=float, nargs="+", default=list(VOLUMES))
     args = parser.parse_args(argv)
+    global CHECKPOINT_DAYS
+    CHECKPOINT_DAYS = (1, 3, args.final_days)
     sims = args.sims or (30 if args.quick else 250)
     cells = [Cell(d, drift, shock, lag, v) for d, drift, shock, lag, v in
-             product(DISPERSIONS, (False, True), (False, True), (False, True), VOLUMES)]
-    tasks = [(cell, effect, sims, args.seed + 1000 * i + j) for i, cell in enumerate(cells)
+             product(DISPERSIONS, (False, True), (False, True), (False, True), args.volumes)]
+    tasks = [(cell, effect, sims, args.seed + 1000 * i + j, CHECKPOINT_DAYS) for i, cell in enumerate(cells)
              for j, effect in enumerate(EFFECTS)]
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
@@ -143,18 +158,25 @@ def main(argv: list[str] | None = None) -> int:
               f"{np.median(none.days):.0f} / {np.median(big.days):.0f} |")
     worst_rollback = max(table[c][0.0].rollback.mean() for c in cells)
     worst_success = max(table[c][0.0].successful.mean() for c in cells)
-    power_cells = [c for c in cells if c.volume == 20.0]
-    worst_power = min(table[c][-0.30].failed.mean() for c in power_cells)
-    pooled_power = float(np.mean([table[c][-0.30].failed.mean() for c in power_cells]))
+    power_cells = [c for c in cells if c.volume == 20.0 and c.dispersion == 1.0]
+    worst_power = min(table[c][-0.30].failed.mean() for c in power_cells) if power_cells else float("nan")
+    pooled_power = float(np.mean([table[c][-0.30].failed.mean() for c in power_cells])) if power_cells else 0.0
     checks = [
         (f"false automatic rollback <= {TARGET_FALSE_ROLLBACK:.0%} in every no-effect cell (worst "
          f"{worst_rollback:.1%})", worst_rollback <= TARGET_FALSE_ROLLBACK),
         (f"false successful <= {TARGET_FALSE_SUCCESS:.0%} in every no-effect cell (worst {worst_success:.1%})",
          worst_success <= TARGET_FALSE_SUCCESS),
         (f"power >= {TARGET_POWER:.0%} to detect -30 % at 20 conversions/day by the final checkpoint, every 20/day "
-         f"cell (worst {worst_power:.1%}, mean {pooled_power:.1%})", worst_power >= TARGET_POWER),
+         f"cell with Poisson-like days (dispersion 1x; worst {worst_power:.1%}, mean {pooled_power:.1%})",
+         worst_power >= TARGET_POWER),
     ]
     print()
+    for dispersion in DISPERSIONS[1:]:
+        found = [table[c][-0.30].failed.mean() for c in cells if c.volume == 20.0 and c.dispersion == dispersion]
+        if found:
+            print(f"info: -30 % at 20/day with dispersion {dispersion:g}x: power {min(found):.0%}-{max(found):.0%}; a "
+                  f"test that knew the counterfactual and the variance exactly would reach "
+                  f"{_oracle_power(20.0 * CHECKPOINT_DAYS[-1], dispersion):.0%} (the after window's own noise)")
     print(f"aim: false automatic rollback <= {AIM_FALSE_ROLLBACK:.0%} (worst {worst_rollback:.1%}: "
           f"{'met' if worst_rollback <= AIM_FALSE_ROLLBACK else 'not met'})")
     for text, ok in checks:

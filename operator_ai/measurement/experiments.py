@@ -25,6 +25,18 @@ from schemas.metrics import EmailCounts, MetricReading
 from schemas.records import ActionRecord
 
 BASELINE_RATES = {"open_rate": Decimal("0.2"), "click_rate": Decimal("0.03")}
+# Apple Mail Privacy Protection pre-fetches every message, so an "open" may be a machine. A platform whose
+# reported opens leave those out may be judged on opens; every other is judged on clicks. ActiveCampaign
+# counts MPP opens in its open reporting since 9 August 2022 (its "Apple Privacy" filter exists only in
+# the web reports), so its opens are not trusted here.
+MACHINE_OPENS_FILTERED: dict[str, bool] = {"activecampaign": False}
+
+
+def judged_metric(platform: str, split_type: object = None) -> str:
+    """The rate an email experiment or send-time change is judged on: clicks, unless opens can be trusted."""
+    if MACHINE_OPENS_FILTERED.get(str(platform), False) and split_type != "click":
+        return "open_rate"
+    return "click_rate"
 COMPLETED_STATUSES = frozenset({"5"})  # ActiveCampaign: completed
 CONCLUDED = frozenset({ExperimentStatus.DECIDED, ExperimentStatus.STOPPED, ExperimentStatus.CANCELLED})
 
@@ -62,7 +74,7 @@ def new_experiment(record: ActionRecord, now: datetime) -> Experiment | None:
         return None
     params = (record.payload.get("action") or {}).get("params") or {}
     target = (record.payload.get("action") or {}).get("target") or {}
-    metric = "click_rate" if params.get("split_type") == "click" else "open_rate"
+    metric = judged_metric(str(record.platform), params.get("split_type"))
     rules = StopRules(baseline_rate=BASELINE_RATES[metric])
     comparisons = max(1, len(variants) - 1)
     base = float(rules.baseline_rate)

@@ -56,9 +56,10 @@ SPECS: dict[str, MeasureSpec] = {
                                          entity=MetricEntity.CAMPAIGN),
     "change_bid_strategy": MeasureSpec("series", "efficiency", "up", guard="conversions", tolerance=0.1,
                                        entity=MetricEntity.CAMPAIGN),
-    "adjust_send_time": MeasureSpec("email_rate", "open_rate", "up", entity=MetricEntity.EMAIL_CAMPAIGN,
+    # judged on clicks: Apple Mail Privacy Protection makes opens count machines (experiments.judged_metric)
+    "adjust_send_time": MeasureSpec("email_rate", "click_rate", "up", entity=MetricEntity.EMAIL_CAMPAIGN,
                                     rollback_on_failure=False),
-    "create_subject_line_test": MeasureSpec("experiment", "open_rate", "up", entity=MetricEntity.EMAIL_MESSAGE,
+    "create_subject_line_test": MeasureSpec("experiment", "click_rate", "up", entity=MetricEntity.EMAIL_MESSAGE,
                                             rollback_on_failure=False),
     "pause_email_campaign": MeasureSpec("none", reason="a paused campaign sends nothing afterwards, so there is no "
                                                        "after-rate to compare; its effect is the sends it avoided"),

@@ -38,13 +38,23 @@ def test_an_experiment_is_built_from_the_executed_action() -> None:
     assert [(v.variant_id, v.control) for v in experiment.variants] == [("31", True), ("9001", False),
                                                                        ("9002", False)]
     assert experiment.variants[0].label == "December sprocket digest"
-    assert experiment.primary_metric == "open_rate" and experiment.minimum_runtime_days == 2  # 30 h -> 2 days
-    assert experiment.stop_rules.required_sends_per_variant > 1000  # 20 % vs 25 %, alpha 0.025, power 0.8
+    # judged on clicks: ActiveCampaign's opens include Apple Mail Privacy Protection's machine opens
+    assert experiment.primary_metric == "click_rate" and experiment.minimum_runtime_days == 2  # 30 h -> 2 days
+    assert experiment.stop_rules.required_sends_per_variant > 10_000  # 3 % vs 3.75 %, alpha 0.025, power 0.8
     assert experiment.experiment_id == exp.experiment_id(record().action_id)
     clicks = exp.new_experiment(record(action={**ACTION, "params": {**ACTION["params"], "split_type": "click"}}),
                                 EXECUTED_AT)
     assert clicks is not None and clicks.primary_metric == "click_rate"
     assert exp.new_experiment(record(result={"outcome": "applied"}), EXECUTED_AT) is None  # messages unknown
+
+
+def test_opens_are_trusted_only_where_the_platform_filters_machine_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert exp.judged_metric("activecampaign") == "click_rate"
+    monkeypatch.setitem(exp.MACHINE_OPENS_FILTERED, "activecampaign", True)
+    assert exp.judged_metric("activecampaign") == "open_rate"
+    assert exp.judged_metric("activecampaign", "click") == "click_rate"
+    filtered = exp.new_experiment(record(), EXECUTED_AT)
+    assert filtered is not None and filtered.primary_metric == "open_rate"
 
 
 def test_the_real_connectors_details_name_the_control_and_the_new_subjects() -> None:
@@ -60,7 +70,9 @@ def test_the_real_connectors_details_name_the_control_and_the_new_subjects() -> 
 
 
 def counts(n: int, *opens: int) -> dict[str, EmailCounts]:
-    return {vid: EmailCounts(sends=n, opens=o) for vid, o in zip(("31", "9001", "9002"), opens, strict=True)}
+    """Engagement per variant (opens and clicks alike: the experiment reads the one it is judged on)."""
+    return {vid: EmailCounts(sends=n, opens=o, clicks=o) for vid, o in zip(("31", "9001", "9002"), opens,
+                                                                          strict=True)}
 
 
 def test_it_waits_for_runtime_and_sample_then_decides_once() -> None:
