@@ -98,6 +98,7 @@ def main() -> None:
     from operator_ai.cli import (
         admin_cmds,
         approval_cmds,
+        holds_cmds,
         org_cmds,
         report_cmds,
         run_cmds,
@@ -106,7 +107,7 @@ def main() -> None:
     )
 
     register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add, org_cmds.add,
-             verify_cmds.add)
+             verify_cmds.add, holds_cmds.add)
     try:
         cli(standalone_mode=True)
     except InputFileError as error:  # already plain words naming the file and the line
