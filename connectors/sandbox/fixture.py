@@ -21,6 +21,8 @@ from connectors.sandbox.activecampaign_ops import MESSAGE_IDS_START, RUN_IDS_STA
 from connectors.sandbox.entities import Account, Entities, put_account
 from connectors.sandbox.google_ads_ops import CRITERION_IDS_START
 from connectors.sandbox.metrics import Totals, seed_series
+from connectors.sandbox.realism import Simulation
+from connectors.sandbox.scenarios import LEARNING_STATUSES, AccountModel, Event, add_event, set_model
 from schemas.actions import AcAccountId, BiddingScheme
 from schemas.common import CustomerId, Money, NumericId, OrgId, Url
 from schemas.opportunity import describe_validation_error
@@ -69,6 +71,7 @@ class CampaignIn(_In):
     start_date: date | None = None
     budget_id: NumericId
     bidding: BiddingScheme = BiddingScheme(strategy="manual_cpc")
+    budget_elasticity: float = Field(default=1.0, ge=0, le=3)  # 1: days scale with the budget; 0: not at all
     metrics: MetricsIn = MetricsIn()
     negatives: tuple[NegativeIn, ...] = ()
     search_terms: tuple[SearchTermIn, ...] = ()
@@ -89,6 +92,7 @@ class KeywordIn(_In):
     match_type: Literal["EXACT", "PHRASE", "BROAD"] = "EXACT"
     status: Literal["ENABLED", "PAUSED", "REMOVED"] = "ENABLED"
     cpc_bid: Money | None = None  # None: inherits the ad group's default bid
+    bid_elasticity: float = Field(default=1.0, ge=0, le=3)
     metrics: MetricsIn = MetricsIn()
 
 
@@ -97,6 +101,54 @@ class AdGroupIn(_In):
     campaign_id: NumericId
     cpc_bid: Money
     keywords: tuple[KeywordIn, ...] = ()
+
+
+class SimulationIn(_In):
+    """The account's realism knobs (`connectors/sandbox/realism.py`); each defaults to `Simulation`'s."""
+
+    seed: int | None = None  # default: the fixture's seed
+    dispersion: float | None = Field(default=None, gt=0)
+    traffic_dispersion: float | None = Field(default=None, gt=0)
+    weekday: tuple[float, float, float, float, float, float, float] | None = None
+    drift_sd: float | None = Field(default=None, ge=0, le=0.5)
+    entity_drift_sd: float | None = Field(default=None, ge=0, le=0.5)
+    shock_rate: float | None = Field(default=None, ge=0, le=1)
+    shock_sd: float | None = Field(default=None, ge=0, le=2)
+    shock_max_days: int | None = Field(default=None, ge=1, le=30)
+    lag_same_day: float | None = Field(default=None, ge=0, le=1)
+    lag_delayed_mean_days: float | None = Field(default=None, gt=0, le=60)
+    lag_max_days: int | None = Field(default=None, ge=0, le=90)
+    learning_days: int | None = Field(default=None, ge=1, le=60)
+    learning_factor: float | None = Field(default=None, ge=0, le=2)
+    learning_dispersion: float | None = Field(default=None, gt=0)
+
+    def resolve(self, seed: int) -> dict[str, object]:
+        given = self.model_dump(exclude_none=True)
+        return {**Simulation(seed=seed).__dict__, **given}
+
+
+class EventIn(_In):
+    """A scripted scenario (`connectors/sandbox/scenarios.py`), dated relative to seeding."""
+
+    kind: Literal["shift", "conversion_shift", "tracking_outage", "learning"]
+    from_days: int = 0  # first day = seeding day + n (negative: already in the history)
+    days: int | None = Field(default=None, ge=1)  # none: open-ended
+    factor: float | None = Field(default=None, ge=0, allow_inf_nan=False)  # default 0 for an outage, else 1
+    campaigns: tuple[NumericId, ...] | None = None  # none: every campaign of the account
+    status: str = "LEARNING_SETTING_CHANGE"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _status(self) -> EventIn:
+        if self.kind == "learning" and self.status not in LEARNING_STATUSES:
+            raise ValueError(f"learning status must be one of {', '.join(LEARNING_STATUSES)}")
+        return self
+
+    def event(self, today: date) -> Event:
+        first = today + timedelta(days=self.from_days)
+        factor = self.factor if self.factor is not None else (0.0 if self.kind == "tracking_outage" else 1.0)
+        return Event(kind=self.kind, first=first, last=first + timedelta(days=self.days - 1) if self.days else None,
+                     factor=factor, campaigns=self.campaigns, status=self.status, note=self.note)
 
 
 class GoogleAdsAccountIn(_In):
@@ -108,6 +160,8 @@ class GoogleAdsAccountIn(_In):
     budgets: tuple[BudgetIn, ...] = ()
     campaigns: tuple[CampaignIn, ...] = ()
     ad_groups: tuple[AdGroupIn, ...] = ()
+    simulation: SimulationIn = SimulationIn()
+    events: tuple[EventIn, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> GoogleAdsAccountIn:
@@ -121,6 +175,10 @@ class GoogleAdsAccountIn(_In):
         for group in self.ad_groups:
             if group.campaign_id not in campaigns:
                 raise ValueError(f"ad group {group.ad_group_id} is in unknown campaign {group.campaign_id}")
+        for event in self.events:
+            unknown = sorted(set(event.campaigns or ()) - campaigns)
+            if unknown:
+                raise ValueError(f"{event.kind} event names unknown campaign(s) {', '.join(unknown)}")
         return self
 
 
@@ -194,6 +252,8 @@ class SandboxFixture(_In):
     version: Literal[1]
     description: str = ""
     window_days: int = Field(default=14, ge=1, le=90)  # the window the metric totals cover
+    history_days: int = Field(default=56, ge=0, le=365)  # pre-period days before that window
+    seed: int = 0  # the day model's seed (accounts may override it in `simulation`)
     google_ads: tuple[GoogleAdsAccountIn, ...] = ()
     activecampaign: tuple[ActiveCampaignAccountIn, ...] = ()
     content: tuple[ContentSiteIn, ...] = ()
@@ -219,7 +279,7 @@ def seed_fixture(db: Database, fixture: SandboxFixture, now: datetime) -> bool:
         if tx.execute("SELECT 1 FROM sandbox_accounts LIMIT 1").fetchone() is not None:
             return False
         for google in fixture.google_ads:
-            _seed_google(Entities(tx, "google_ads", google.customer_id), google, today, fixture.window_days)
+            _seed_google(Entities(tx, "google_ads", google.customer_id), google, today, fixture)
         for ac in fixture.activecampaign:
             _seed_activecampaign(Entities(tx, "activecampaign", ac.account_id), ac, now)
         for site in fixture.content:
@@ -232,10 +292,15 @@ def seed_fixture(db: Database, fixture: SandboxFixture, now: datetime) -> bool:
     return True
 
 
-def _seed_google(ents: Entities, account: GoogleAdsAccountIn, today: date, window_days: int) -> None:
+def _seed_google(ents: Entities, account: GoogleAdsAccountIn, today: date, fixture: SandboxFixture) -> None:
     put_account(ents.conn, Account("google_ads", account.customer_id, account.organization_id, {
         "name": account.name, "currency": account.currency, "min_daily_budget": str(account.min_daily_budget)}))
-    first, last = today - timedelta(days=window_days), today - timedelta(days=1)
+    set_model(ents, simulation=account.simulation.resolve(fixture.seed), anchor=today)
+    for event in account.events:
+        add_event(ents, event.event(today))
+    model = AccountModel.load(ents)
+    first, last = today - timedelta(days=fixture.window_days), today - timedelta(days=1)
+    history_from = first - timedelta(days=fixture.history_days)
     for budget in account.budgets:
         ents.put("budget", budget.budget_id, {"budget_id": budget.budget_id, "amount": str(budget.amount),
                                               "explicitly_shared": budget.explicitly_shared})
@@ -243,11 +308,13 @@ def _seed_google(ents: Entities, account: GoogleAdsAccountIn, today: date, windo
     for c in account.campaigns:
         start = c.start_date or today - timedelta(days=c.started_days_ago or 0)
         starts[c.campaign_id] = start
-        metric_state = seed_series(ents, "campaign", c.campaign_id, c.metrics.totals(), max(first, start), last)
+        metric_state = seed_series(ents, model, "campaign", c.campaign_id, c.metrics.totals(), max(first, start),
+                                   last, history_from=max(history_from, start), campaign_id=c.campaign_id)
         ents.put("campaign", c.campaign_id, {
             "campaign_id": c.campaign_id, "name": c.name, "status": c.status, "labels": list(c.labels),
             "start_date": start.isoformat(), "budget_id": c.budget_id,
-            "bidding": c.bidding.model_dump(mode="json", exclude_none=True), **metric_state,
+            "bidding": c.bidding.model_dump(mode="json", exclude_none=True),
+            "budget_elasticity": c.budget_elasticity, **metric_state,
         })
         for negative in c.negatives:
             criterion_id = ents.next_id("criterion", CRITERION_IDS_START)
@@ -263,12 +330,15 @@ def _seed_google(ents: Entities, account: GoogleAdsAccountIn, today: date, windo
                                                  "cpc_bid": str(group.cpc_bid)})
         for k in group.keywords:
             key = f"{group.ad_group_id}~{k.criterion_id}"
-            metric_state = seed_series(ents, "keyword", key, k.metrics.totals(),
-                                       max(first, starts[group.campaign_id]), last)
+            metric_state = seed_series(ents, model, "keyword", key, k.metrics.totals(),
+                                       max(first, starts[group.campaign_id]), last,
+                                       history_from=max(history_from, starts[group.campaign_id]),
+                                       campaign_id=group.campaign_id)
             ents.put("keyword", key, {
                 "ad_group_id": group.ad_group_id, "criterion_id": k.criterion_id, "campaign_id": group.campaign_id,
                 "text": k.text, "match_type": k.match_type, "status": k.status,
-                "cpc_bid": None if k.cpc_bid is None else str(k.cpc_bid), **metric_state,
+                "cpc_bid": None if k.cpc_bid is None else str(k.cpc_bid), "bid_elasticity": k.bid_elasticity,
+                **metric_state,
             })
 
 

@@ -20,7 +20,8 @@ from connectors.sandbox.entities import Entities, get_account
 from connectors.sandbox.google_ads_ops import GOOGLE_ADS_OPERATIONS, negative_resource_name
 from connectors.sandbox.metrics import extend, scale_to, window
 from connectors.sandbox.platform import OpHandler, SandboxPlatform
-from connectors.sandbox.readings import ads_reading
+from connectors.sandbox.readings import ads_reading, bidding_system_status
+from connectors.sandbox.scenarios import AccountModel
 from schemas.actions import BiddingScheme
 from schemas.common import Platform
 from schemas.metrics import MetricReading, MetricRequest
@@ -45,14 +46,17 @@ class GoogleAdsSandbox(SandboxPlatform):
 
     def advance(self, ents: Entities, today: date) -> None:
         """Materialise metric days up to yesterday; campaigns scale with their budget, keywords with their
-        effective bid (see `metrics.py`)."""
+        effective bid (see `metrics.py`), days follow the account's day model (`scenarios.py`)."""
         through = today - timedelta(days=1)
+        model = AccountModel.load(ents)
         campaigns = {c["campaign_id"]: c for c in ents.all("campaign")}
         for campaign_id, campaign in campaigns.items():
             budget = ents.get("budget", campaign["budget_id"]) if campaign.get("budget_id") else None
-            scale, state = scale_to(campaign, "profile_budget", Decimal(budget["amount"]) if budget else None)
-            updated = extend(ents, "campaign", campaign_id, state, through,
-                             active=campaign["status"] == "ENABLED", start=_start(campaign), scale=scale)
+            scale, state = scale_to(campaign, "profile_budget", Decimal(budget["amount"]) if budget else None,
+                                    float(campaign.get("budget_elasticity", 1.0)))
+            updated = extend(ents, model, "campaign", campaign_id, state, through,
+                             active=campaign["status"] == "ENABLED", start=_start(campaign), campaign_id=campaign_id,
+                             scale=scale)
             if updated != campaign:
                 ents.put("campaign", campaign_id, updated)
         for keyword in ents.all("keyword"):
@@ -60,9 +64,10 @@ class GoogleAdsSandbox(SandboxPlatform):
             active = keyword["status"] == "ENABLED" and campaign.get("status") == "ENABLED"
             key = f"{keyword['ad_group_id']}~{keyword['criterion_id']}"
             bid = keyword.get("cpc_bid") or (ents.get("ad_group", keyword["ad_group_id"]) or {}).get("cpc_bid")
-            scale, state = scale_to(keyword, "profile_bid", Decimal(bid) if bid is not None else None)
-            updated = extend(ents, "keyword", key, state, through, active=active, start=_start(campaign),
-                             scale=scale)
+            scale, state = scale_to(keyword, "profile_bid", Decimal(bid) if bid is not None else None,
+                                    float(keyword.get("bid_elasticity", 1.0)))
+            updated = extend(ents, model, "keyword", key, state, through, active=active, start=_start(campaign),
+                             campaign_id=keyword["campaign_id"], scale=scale)
             if updated != keyword:
                 ents.put("keyword", key, updated)
 
@@ -94,7 +99,7 @@ class _Reader:
         self.campaign = ents.get("campaign", self.campaign_id) if self.campaign_id else None
         if self.campaign_id and self.campaign is None and request.parts & _CAMPAIGN_PARTS:
             self.missing.append(f"campaign:{self.campaign_id}")
-        today = now.astimezone(UTC).date()  # metric days are UTC days, as the platform advances them
+        today = self.today = now.astimezone(UTC).date()  # metric days are UTC days, as the platform advances them
         self.last_day = today - timedelta(days=1)
         self.first_day = today - timedelta(days=request.window_days)
 
@@ -109,7 +114,7 @@ class _Reader:
                         read_at=self.now, source="sandbox", missing=tuple(dict.fromkeys(self.missing)), **parts)
 
     def performance(self, kind: str, entity_id: str) -> Performance:
-        totals = window(self.ents, kind, entity_id, self.first_day, self.last_day)
+        totals = window(self.ents, kind, entity_id, self.first_day, self.last_day, as_of=self.today)
         return Performance(window_days=self.request.window_days, cost=totals.cost, conversions=totals.conversions,
                            conversion_value=totals.conversion_value, clicks=totals.clicks,
                            impressions=totals.impressions, data_as_of=self.now)
@@ -139,7 +144,8 @@ class _Reader:
             return None
         return CampaignState(campaign_id=c["campaign_id"], name=c["name"], status=c["status"],
                              labels=tuple(c.get("labels", ())), start_date=c.get("start_date"),
-                             bidding=BiddingScheme.model_validate(c["bidding"]), budget_id=c.get("budget_id"))
+                             bidding=BiddingScheme.model_validate(c["bidding"]), budget_id=c.get("budget_id"),
+                             learning_status=bidding_system_status(self.ents, c["campaign_id"], self.today))
 
     def budget(self) -> BudgetState | None:
         if self.campaign is None or not self.campaign.get("budget_id"):

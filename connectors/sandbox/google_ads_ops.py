@@ -9,12 +9,14 @@ removed ones `removed_resource_names`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from connectors.base import NotFoundError, PermanentError
 from connectors.sandbox.entities import get_account
 from connectors.sandbox.platform import ApplyContext, OpHandler
+from connectors.sandbox.scenarios import start_learning
 from schemas.operations import (
     AddNegativeKeywordsOp,
     RemoveNegativeKeywordsOp,
@@ -160,4 +162,6 @@ def set_bidding_scheme(ctx: ApplyContext, op: SetBiddingScheme) -> None:
     campaign = _campaign(ctx, op.customer_id, op.campaign_id)
     scheme = op.scheme.model_dump(mode="json", exclude_none=True)
     ctx.ents.put("campaign", op.campaign_id, {**campaign, "bidding": scheme})
+    if scheme != campaign.get("bidding"):  # Smart Bidding relearns after a strategy change
+        start_learning(ctx.ents, op.campaign_id, ctx.now.astimezone(UTC).date())
     ctx.report("resource_names", [f"customers/{op.customer_id}/campaigns/{op.campaign_id}"])

@@ -7,11 +7,22 @@ inside it; days not over yet (today and later) are left out and the reading says
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 
+from connectors.sandbox.changes import changes_for
 from connectors.sandbox.entities import Entities
 from connectors.sandbox.metrics import daily
-from schemas.metrics import DailyMetrics, EmailCounts, MetricEntity, MetricReading, MetricRequest, not_measurable
+from connectors.sandbox.scenarios import AccountModel
+from schemas.metrics import (
+    DailyMetrics,
+    EmailCounts,
+    EntitySeries,
+    MetricEntity,
+    MetricReading,
+    MetricRequest,
+    not_measurable,
+)
 
 
 def _day_start(day: date) -> datetime:
@@ -29,7 +40,16 @@ def covered_days(start: datetime, end: datetime, now: datetime) -> tuple[date, d
     return first, min(last, yesterday), complete
 
 
+def _rows(ents: Entities, kind: str, entity_id: str, first: date, last: date,
+          today: date) -> tuple[DailyMetrics, ...]:
+    rows = daily(ents, kind, entity_id, first, last, as_of=today) if first <= last else []
+    return tuple(DailyMetrics(day=day, cost=t.cost, conversions=t.conversions, conversion_value=t.conversion_value,
+                              clicks=t.clicks, impressions=t.impressions) for day, t in rows)
+
+
 def ads_reading(ents: Entities, request: MetricRequest, now: datetime) -> MetricReading:
+    if request.entity == MetricEntity.ACCOUNT_CAMPAIGNS:
+        return account_campaigns_reading(ents, request, now)
     if request.entity == MetricEntity.CAMPAIGN:
         kind, found = "campaign", ents.get("campaign", request.entity_id)
     elif request.entity == MetricEntity.KEYWORD:
@@ -39,13 +59,59 @@ def ads_reading(ents: Entities, request: MetricRequest, now: datetime) -> Metric
     if found is None:
         return not_measurable(request.key, now, f"{kind} {request.entity_id} does not exist in the account")
     first, last, complete = covered_days(request.start, request.end, now)
-    rows = daily(ents, kind, request.entity_id, first, last) if first <= last else []
+    today = now.astimezone(UTC).date()
+    campaign_id = request.entity_id if kind == "campaign" else str(found.get("campaign_id", ""))
+    status = bidding_system_status(ents, campaign_id, today)
     return MetricReading(
         key=request.key, read_at=now, first_day=first if first <= last else None,
         last_day=last if first <= last else None, complete=complete,
-        days=tuple(DailyMetrics(day=day, cost=t.cost, conversions=t.conversions, conversion_value=t.conversion_value,
-                                clicks=t.clicks, impressions=t.impressions) for day, t in rows),
-        attributes={"status": str(found.get("status", ""))}, reason="sandbox days are UTC days")
+        days=_rows(ents, kind, request.entity_id, first, last, today),
+        attributes={"status": str(found.get("status", "")), "bidding_strategy_system_status": status},
+        learning_status=status, changes=changes_for(ents, campaign_id, request.start, request.end),
+        changes_known=True, conversion_lag_days=lag_days(AccountModel.load(ents)),
+        reason="sandbox days are UTC days")
+
+
+def account_campaigns_reading(ents: Entities, request: MetricRequest, now: datetime) -> MetricReading:
+    """Every campaign of the account but `exclude_ids`, one daily series each (the control pool)."""
+    first, last, complete = covered_days(request.start, request.end, now)
+    today = now.astimezone(UTC).date()
+    series = []
+    for campaign in ents.all("campaign"):
+        campaign_id = campaign["campaign_id"]
+        if campaign_id in request.exclude_ids or campaign["status"] == "REMOVED":
+            continue
+        series.append(EntitySeries(
+            entity_id=campaign_id, days=_rows(ents, "campaign", campaign_id, first, last, today),
+            status=str(campaign["status"]), learning_status=bidding_system_status(ents, campaign_id, today),
+            changes=changes_for(ents, campaign_id, request.start, request.end), changes_known=True))
+    return MetricReading(
+        key=request.key, read_at=now, first_day=first if first <= last else None,
+        last_day=last if first <= last else None, complete=complete, series=tuple(series), changes_known=True,
+        conversion_lag_days=lag_days(AccountModel.load(ents)), attributes={"campaigns": str(len(series))},
+        reason="sandbox days are UTC days")
+
+
+def lag_days(model: AccountModel, share: float = 0.95) -> int:
+    """Days after which `share` of a day's conversions are credited, from the account's lag model (what
+    Google Ads' conversion-lag buckets would show)."""
+    sim = model.sim
+    if sim.lag_same_day >= share:
+        return 0
+    days = math.ceil(-sim.lag_delayed_mean_days * math.log((1 - share) / (1 - sim.lag_same_day)))
+    return max(1, min(sim.lag_max_days, days))
+
+
+def bidding_system_status(ents: Entities, campaign_id: str, today: date) -> str:
+    """Google Ads' `campaign.bidding_strategy_system_status` for a campaign: PAUSED, a LEARNING_* status
+    while a learning event covers today, else ENABLED."""
+    campaign = ents.get("campaign", campaign_id)
+    if campaign is None:
+        return "UNKNOWN"
+    if campaign.get("status") != "ENABLED":
+        return "PAUSED"
+    learning = AccountModel.load(ents).learning(today, campaign_id)
+    return learning.status if learning is not None else "ENABLED"
 
 
 def _counts(data: dict[str, object], sends_field: str) -> EmailCounts:

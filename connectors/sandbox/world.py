@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,11 +18,13 @@ from pydantic import ValidationError
 
 from connectors.local.db import Database
 from connectors.sandbox.activecampaign import ActiveCampaignSandbox
+from connectors.sandbox.changes import record_outside_change
 from connectors.sandbox.entities import Entities, list_accounts
 from connectors.sandbox.faults import FaultPlan
 from connectors.sandbox.fixture import SandboxFixture, load_fixture, seed_fixture
 from connectors.sandbox.google_ads import GoogleAdsSandbox
 from connectors.sandbox.metrics import Totals, put_day
+from connectors.sandbox.scenarios import AccountModel, Event, add_event, start_learning
 from schemas.actions import BiddingScheme
 from schemas.common import Platform
 from schemas.snapshots import ContactState
@@ -154,7 +156,16 @@ class SandboxWorld:
             except (ValidationError, ValueError, TypeError, ArithmeticError) as error:
                 raise ValueError(f"refused change to {kind} {entity_id}: {error}") from None
             ents.put(kind, entity_id, updated)
+            changed = sorted(k for k in changes if data[k] != updated[k])
+            if ents.platform == Platform.GOOGLE_ADS.value and changed:
+                now = self.now()
+                record_outside_change(ents, kind, updated, changed, now, actor="sandbox-ui")
+                if kind == "campaign" and "bidding" in changed:  # Smart Bidding relearns after a strategy change
+                    start_learning(ents, entity_id, now.astimezone(UTC).date())
             return updated
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock is not None else datetime.now(UTC)
 
     def set_campaign_status(self, customer_id: str, campaign_id: str, status: str) -> dict[str, Any]:
         return self.external_change(Platform.GOOGLE_ADS, customer_id, "campaign", campaign_id, status=status)
@@ -166,6 +177,33 @@ class SandboxWorld:
     def set_email_campaign_status(self, account_id: str, campaign_id: str, status: int) -> dict[str, Any]:
         return self.external_change(Platform.ACTIVECAMPAIGN, account_id, "email_campaign", campaign_id,
                                     status=status)
+
+    def script_event(self, customer_id: str, kind: str, first: date, *, days: int | None = None,
+                     factor: float | None = None, campaigns: tuple[str, ...] | None = None,
+                     status: str = "LEARNING_SETTING_CHANGE", note: str = "") -> Event:
+        """Script a scenario on a Google Ads account from `first` (see `scenarios.py`): a `shift` (a dip or a
+        true effect), a `conversion_shift`, a `tracking_outage` (factor 0 unless given) or `learning`. Days
+        already materialised are history and stay as they were, so `first` must not be before today."""
+        today = self.now().astimezone(UTC).date()
+        if first < today:
+            raise ValueError(f"{first} is already history in the sandbox (today is {today}): script from today on")
+        chosen = factor if factor is not None else (0.0 if kind == "tracking_outage" else 1.0)
+        with self.db.write() as tx:
+            ents = Entities(tx, Platform.GOOGLE_ADS.value, customer_id)
+            known = {c["campaign_id"] for c in ents.all("campaign")}
+            if not known:
+                raise KeyError(f"no google_ads account {customer_id} with campaigns in the sandbox")
+            unknown = sorted(set(campaigns or ()) - known)
+            if unknown:
+                raise KeyError(f"no campaign(s) {', '.join(unknown)} in google_ads account {customer_id}")
+            event = Event(kind=kind, first=first, last=first + timedelta(days=days - 1) if days else None,
+                          factor=chosen, campaigns=campaigns, status=status, note=note)
+            add_event(ents, event)
+            return event
+
+    def events(self, customer_id: str) -> list[Event]:
+        with self.db.read() as conn:
+            return AccountModel.load(Entities(conn, Platform.GOOGLE_ADS.value, customer_id)).events
 
     def record_metrics(self, customer_id: str, kind: str, entity_id: str, day: date, totals: Totals) -> None:
         """Write one day of metrics for a campaign or keyword (simulations of metrics over time)."""

@@ -28,18 +28,27 @@ from tests.e2e.harness import ACME, ACME_ADS, APPROVER, GLOBEX, GLOBEX_ADS, Env,
 FINAL = timedelta(days=8, hours=16)  # past the +7 d checkpoint and the end of its 7-day window
 
 
+# A sandbox without realism: Poisson days around a flat level, no lag, season, drift or shocks. The
+# scenarios using it test the checkpoint, rollback and stop machinery; verdicts on realistic data (lag,
+# dips, learning, outages) are in test_realistic_measurement.py.
+QUIET = {"dispersion": 1e9, "traffic_dispersion": 1e9, "weekday": [1, 1, 1, 1, 1, 1, 1], "drift_sd": 0,
+         "entity_drift_sd": 0, "shock_rate": 0, "lag_same_day": 1}
+
+
 def custom_samples(root: Path, opportunities: list[dict[str, Any]], *, auto_rollback_acme: bool = False,
-                   campaign_metrics: dict[str, dict[str, Any]] | None = None) -> Path:
+                   campaign_metrics: dict[str, dict[str, Any]] | None = None, quiet: bool = False) -> Path:
     orgs = (SAMPLES_DIR / "orgs.yaml").read_text(encoding="utf-8")
     if auto_rollback_acme:
         orgs = orgs.replace("auto_rollback: false", "auto_rollback: true", 1)
     path = samples_dir(root, opportunities, orgs_yaml=orgs)
-    if campaign_metrics:
+    if campaign_metrics or quiet:
         fixture = json.loads((path / "sandbox.json").read_text(encoding="utf-8"))
         for account in fixture["google_ads"]:
+            if quiet:
+                account["simulation"] = QUIET
             for campaign in account["campaigns"]:
-                if campaign["campaign_id"] in campaign_metrics:
-                    campaign["metrics"] = campaign_metrics[campaign["campaign_id"]]
+                if campaign["campaign_id"] in (campaign_metrics or {}):
+                    campaign["metrics"] = campaign_metrics[campaign["campaign_id"]]  # type: ignore[index]
         (path / "sandbox.json").write_text(json.dumps(fixture), encoding="utf-8")
     return path
 
@@ -68,12 +77,15 @@ def statuses(env: Env, action_id: str) -> list[ActionStatus]:
 
 BUDGET_UP = {"type": "adjust_campaign_budget", "target": {"customer_id": ACME_ADS, "campaign_id": "117"},
              "params": {"change_pct": "15"}}
-HIGH_VOLUME_117 = {"117": {"cost": "3360.00", "conversions": "1400", "conversion_value": "11760.00",
+# 300 conversions a day: +15 % is then ~4.6 standard errors over a week, whatever the seeded draws (at 100 a
+# day it is ~2.6, found wanting by 1 draw in 5 once the days were really drawn rather than smoothed)
+HIGH_VOLUME_117 = {"117": {"cost": "3360.00", "conversions": "4200", "conversion_value": "11760.00",
                            "clicks": 5200, "impressions": 38000}}
 
 
 def test_a_helpful_budget_increase_is_successful(make_env: Callable[..., Env], tmp_path: Path) -> None:
-    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117)
+    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117,
+                             quiet=True)
     env = make_env(samples=samples)
     env.run()
     record = env.record("opp-m-001")
@@ -103,7 +115,7 @@ PAUSE_214 = {"type": "pause_campaign", "target": {"customer_id": GLOBEX_ADS, "ca
 def paused_converting_campaign(make_env: Callable[..., Env], tmp_path: Path) -> tuple[Env, str]:
     """org-globex (auto_rollback: true) pauses 'Sprockets – Exact' (36 conversions in 14 days), approved by
     a person because the campaign converts."""
-    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-002", PAUSE_214, org=GLOBEX)])
+    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-002", PAUSE_214, org=GLOBEX)], quiet=True)
     env = make_env(samples=samples)
     env.run()
     record = env.record("opp-m-002")
@@ -322,7 +334,8 @@ def test_the_cli_shows_the_final_verdict(make_env: Callable[..., Env], tmp_path:
 
     from operator_ai.cli import cli, register, run_cmds
 
-    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117)
+    samples = custom_samples(tmp_path / "s", [opportunity("opp-m-001", BUDGET_UP)], campaign_metrics=HIGH_VOLUME_117,
+                             quiet=True)
     env = make_env(samples=samples)
     env.run()
     run_through_checkpoints(env)

@@ -1,5 +1,5 @@
 """The sandbox's metric readings (`read_metrics`): whole UTC days in a window, actions shaping later days
-(budget, bid, pause), deterministic Poisson conversions, email running totals and the account baseline."""
+(budget, bid, pause), seeded conversion draws, email running totals and the account baseline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import MetricReader, NotConnectedError, PermanentError
-from connectors.sandbox.metrics import poisson, simulated_day
+from connectors.sandbox.metrics import poisson
 from connectors.sandbox.readings import covered_days
 from schemas.common import Platform
 from schemas.metrics import MetricEntity, MetricReading, MetricRequest
@@ -51,18 +51,33 @@ def test_a_campaign_window_returns_its_days(ads) -> None:  # type: ignore[no-unt
     assert reading.attributes["status"] == "ENABLED"
 
 
-def test_later_days_follow_the_budget_and_a_pause(ads) -> None:  # type: ignore[no-untyped-def]
+def _twin(tmp_path):  # type: ignore[no-untyped-def]
+    """The same sandbox seeded the same way, left alone."""
+    from connectors.local import LocalStore, seed_embedded_default
+    from connectors.sandbox import SandboxWorld
+    from tests.unit.sandbox.conftest import SAMPLES
+
+    store = LocalStore.open(tmp_path / "twin.sqlite")
+    seed_embedded_default(store, SAMPLES, NOW)
+    return store, SandboxWorld(store, clock=lambda: NOW).google_ads()
+
+
+def test_later_days_follow_the_budget_and_a_pause(ads, tmp_path) -> None:  # type: ignore[no-untyped-def]
     later = NOW + timedelta(days=6)
     ads.apply(ACME_ADS, [gads_batch(SetBudgetAmount(customer_id=ACME_ADS, budget_id="506", amount=D("375.00")))])
     ads.apply(ACME_ADS, [gads_batch(SetCampaignStatus(customer_id=ACME_ADS, campaign_id="111", status="PAUSED"))])
     grown = read(ads, request(MetricEntity.CAMPAIGN, "117", day(0), day(5)), later)
-    profile = {"cost": D(100), "conversions": D(3), "conversion_value": D(350), "clicks": D("185.7142857142857"),
-               "impressions": D(1357)}
-    for row in grown.days:  # every day after the change at 1.5 x the profile (the budget went 250 -> 375)
-        expected = simulated_day(profile, f"{ACME_ADS}:campaign:117", row.day, D("1.5"))
-        assert row.cost == expected.cost and row.conversions == expected.conversions
+    store, twin = _twin(tmp_path)
+    try:
+        alone = {row.day: row for row in read(twin, request(MetricEntity.CAMPAIGN, "117", day(0), day(5)), later).days}
+    finally:
+        store.close()
+    assert len(grown.days) == 5
+    for row in grown.days:  # every day after the change at 1.5 x the untouched twin (the budget went 250 -> 375)
+        assert abs(row.cost / alone[row.day].cost - D("1.5")) < D("0.001")
+        assert row.clicks > alone[row.day].clicks
     total = grown.total()
-    assert total is not None and D(650) < total.cost < D(850)  # 5 days x 150 x (0.8..1.2)
+    assert total is not None and D(600) < total.cost < D(900)  # 5 days x 150, with season, drift and noise
     paused = read(ads, request(MetricEntity.CAMPAIGN, "111", day(0), day(5)), later)
     assert paused.days == () and paused.day_count == 5 and paused.complete
 
