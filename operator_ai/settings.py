@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SAMPLES_DIR = Path(str(files("operator_ai") / "samples"))  # package data (installed with the wheel)
@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     home: Path = Path(".operator")
     db_path: Path | None = None  # default: <home>/operator.sqlite
     platforms: Literal["sandbox", "live"] = "sandbox"
+    # a fixed "now" for every command (ISO with a zone; sandbox only): tests and demos (operator_ai/clock.py)
+    now: AwareDatetime | None = None
     seed_samples: bool = True  # embedded default: load the bundled orgs, opportunities and sandbox fixture
     samples_dir: Path = SAMPLES_DIR
     orgs_file: Path | None = None  # YAML/JSON org configs to load (embedded default)
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
 
     # language model (see connectors/llm.py for ANTHROPIC_* variables)
     llm_model: str | None = None  # None: the client's default model (connectors/llm)
+
+    @model_validator(mode="after")
+    def _no_fake_clock_live(self) -> Settings:
+        if self.now is not None and self.platforms == "live":
+            raise ValueError("OPERATOR_NOW is for the sandbox: a fixed clock against live platforms would misjudge "
+                             "every time window (unset it or use OPERATOR_PLATFORMS=sandbox)")
+        return self
 
     @property
     def database_path(self) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 from connectors.base import ActionsLog, ArtifactStore, OpportunitySource, PlatformConnector, StateStore
 from guardrails.limits import resolve_limits
+from operator_ai.clock import OperatorClock
 from operator_ai.planner import Planner, RulesProposer
 from operator_ai.settings import Settings
 from schemas.common import Platform
@@ -70,7 +71,6 @@ def build_services(settings: Settings | None = None, *, clock: Callable[[], date
     (`operator init`): create the SQLite file even where its location was not chosen.
     """
     settings = settings or Settings()
-    clock = clock or utc_now
     if not load_inputs:
         settings = settings.model_copy(update={"seed_samples": False})
     if settings.backend == "gcp":
@@ -115,12 +115,19 @@ def _planner(proposer: Any, subject_writer: Any) -> Planner:
     return Planner(proposers, subject_writer=subject_writer)
 
 
-def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
+def _wall() -> datetime:
+    return utc_now()  # looked up at each call, so a test may patch `utc_now`
+
+
+def _local_services(settings: Settings, given: Callable[[], datetime] | None) -> Services:
     from connectors.content import ContentPlatform
     from connectors.local import LocalStore, seed_embedded_default
+    from connectors.local.clock import add_clock_offset, read_clock_offset
     from connectors.sandbox import SandboxWorld
 
     store = LocalStore.open(settings.database_path)
+    clock = given or OperatorClock(fixed=settings.now, offset=lambda: read_clock_offset(store.db),
+                                   advance_offset=lambda delta: add_clock_offset(store.db, delta), wall=_wall)
     if settings.seed_samples:
         # live mode never gets the sample organizations and opportunities, only the files the user named
         seed_embedded_default(store, settings.samples_dir, clock(), orgs_file=settings.orgs_file,
@@ -130,7 +137,8 @@ def _local_services(settings: Settings, clock: Callable[[], datetime]) -> Servic
     proposer, writer, subject_writer = _llm_helpers(settings)
     world = SandboxWorld(store, clock=clock)
     connectors: dict[Platform, PlatformConnector] = {
-        Platform.CONTENT: ContentPlatform(store, writer, mode="SANDBOX" if settings.platforms == "sandbox" else "LIVE"),
+        Platform.CONTENT: ContentPlatform(store, writer, mode="SANDBOX" if settings.platforms == "sandbox" else "LIVE",
+                                          clock=clock),
     }
     if settings.platforms == "sandbox":
         connectors[Platform.GOOGLE_ADS] = world.google_ads()
@@ -171,16 +179,18 @@ def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
     }
 
 
-def _gcp_services(settings: Settings, clock: Callable[[], datetime]) -> Services:
+def _gcp_services(settings: Settings, given: Callable[[], datetime] | None) -> Services:
     from connectors.bigquery import build_bigquery_experiments, build_bigquery_stores
     from connectors.content import ContentPlatform
     from connectors.firestore import build_firestore_stores
+
+    clock = given or OperatorClock(fixed=settings.now, wall=_wall)
 
     log, opportunities = build_bigquery_stores(settings)
     state, artifacts = build_firestore_stores(settings)
     proposer, writer, subject_writer = _llm_helpers(settings)
     connectors: dict[Platform, PlatformConnector] = {
-        Platform.CONTENT: ContentPlatform(artifacts, writer, mode="LIVE"),
+        Platform.CONTENT: ContentPlatform(artifacts, writer, mode="LIVE", clock=clock),
     }
     if settings.platforms == "live":
         connectors.update(_live_platforms(state))

@@ -12,6 +12,8 @@ from operator_ai.escaping import one_line, plain, terminal
 
 
 def add(cli: click.Group) -> None:
+    from operator_ai.cli import sandbox_cmds  # noqa: F401  (adds `sandbox now|advance|event|events`)
+
     for command in (init, stop, resume, sandbox, content):
         cli.add_command(command)
 

@@ -115,7 +115,7 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
         click.echo(f"  run endpoint:  curl -X POST -H '{header}' http://127.0.0.1:{run_port}/")
         if approver:
             signer = Signer(key)
-            expires = time.time() + 12 * 3600
+            expires = services.clock().timestamp() + 12 * 3600  # the servers read the same clock
             click.echo(f"Sign in as {approver} (links valid 12 h):")
             for org_id in (orgs or tuple(sorted(known))):
                 if not is_approver(known[org_id], approver):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ApprovalError, StoreError
@@ -169,7 +168,7 @@ def _post(request: Any, rt: Runtime, as_json: bool) -> Response:
     log.info(json.dumps({"event": "approval_decision", "action_id": action_id, "decision": decision,
                          "organization_id": identity.organization_id, "approver": identity.approver,
                          "via": identity.source, "status": result.status,
-                         "at": datetime.now(UTC).isoformat()}))
+                         "at": rt.services.clock().isoformat()}))
     if as_json:
         return json_response({"action_id": result.action_id, "status": result.status, "message": result.message,
                               "decided_by": identity.approver, "organization_id": identity.organization_id})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -34,7 +33,7 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
-        return time.time()
+        return self.services.clock().timestamp()  # the Operator's one clock (OPERATOR_NOW, sandbox advance)
 
     @property
     def page_url(self) -> str:
