@@ -106,7 +106,23 @@ def _impact(event: ActionRecord, verdict: dict[str, Any]) -> dict[str, Any]:
             "metric": verdict.get("metric"), "before": verdict.get("before") or {},
             "after": verdict.get("after") or {}, "effect_pct": verdict.get("effect_pct"),
             "p_value": verdict.get("p_value"), "test": verdict.get("test"), "reason": verdict.get("reason"),
-            "measurable": is_measured(verdict)}
+            "measurable": is_measured(verdict), **_counterfactual(verdict.get("impact"))}
+
+
+def _counterfactual(impact: Any) -> dict[str, Any]:
+    """The counterfactual estimate behind a verdict (issue 14): the effect with its interval, what the
+    control predicted, and which control it was — None where the verdict had none (email, old rows)."""
+    if not isinstance(impact, dict):
+        return {"interval": None, "control": None, "expected": None, "difference": None}
+    control = impact.get("control") or {}
+    low, high = impact.get("ci_low_pct"), impact.get("ci_high_pct")
+    return {
+        "interval": None if low is None or high is None else
+        {"low_pct": low, "high_pct": high, "level": impact.get("ci_level")},
+        "control": {"kind": control.get("kind"), "campaigns": list(control.get("entities") or ()),
+                    "reason": control.get("reason"), "model": impact.get("model")},
+        "expected": impact.get("expected"), "difference": impact.get("difference"),
+    }
 
 
 def _totals(impact: list[dict[str, Any]]) -> dict[str, str]:

@@ -52,15 +52,17 @@ def sections(report: dict[str, Any]) -> list[Section]:
                       [[t, ", ".join(f"{k} {v}" for k, v in c.items())] for t, c in actions["by_type"].items()])
     impact = Section(
         "Measured impact (final verdicts)",
-        ["action", "type", "checkpoint", "verdict", "metric", "before", "after", "change", "p"],
+        ["action", "type", "checkpoint", "verdict", "metric", "before", "after", "change [interval]", "control", "p"],
         [[i["action_id"], i["type"], str(i["checkpoint"]), i["verdict"] if i["measurable"] else "not measurable",
           str(i["metric"]),
           _num(i["before"], "conversions", "cost", "rate", "variant"),
           _num(i["after"], "conversions", "cost", "rate", "variant"),
-          "" if i["effect_pct"] is None else f"{i['effect_pct']:+.1f} %", _p(i["p_value"])]
+          _change(i), _control(i.get("control")), _p(i["p_value"])]
          for i in measurement["impact"]],
         note="Each verdict compares equal windows of whole days after and before the action (the execution day "
-             "excluded); the change is what was seen around the action, not proof that it caused it.")
+             "excluded). Where a control is named, the change is the campaign's against the control of other "
+             "campaigns of the same account (calibrated on 28 days before), with its interval; without one it "
+             "is what was seen around the action, not proof that it caused it.")
     rollbacks = Section("Rollbacks", ["action", "type", "at", "status", "by", "reason"],
                         [[r["action_id"], r["type"], r["at"], r["status"], str(r["by"]), str(r["reason"])]
                          for r in report["rollbacks"]])
@@ -75,6 +77,24 @@ def sections(report: dict[str, Any]) -> list[Section]:
                        [[t["day"], str(t["executed"]), str(t["measured"]), str(t["rolled_back"]),
                          t["conversions_delta"]] for t in report["timeline"]])
     return [summary, by_status, by_type, impact, rollbacks, pending, experiments, timeline]
+
+
+def _change(item: dict[str, Any]) -> str:
+    if item["effect_pct"] is None:
+        return ""
+    interval = item.get("interval")
+    if not interval:
+        return f"{item['effect_pct']:+.1f} %"
+    level = f"{round(float(interval['level']) * 100)} % " if interval.get("level") else ""
+    return f"{item['effect_pct']:+.1f} % [{level}{interval['low_pct']:+.1f} to {interval['high_pct']:+.1f}]"
+
+
+def _control(control: dict[str, Any] | None) -> str:
+    if not control:
+        return ""
+    if control.get("kind") == "campaigns" and control.get("campaigns"):
+        return "campaigns " + ", ".join(control["campaigns"])
+    return f"none ({control.get('reason') or 'no comparable campaign'})"
 
 
 def heading(report: dict[str, Any]) -> tuple[str, str]:

@@ -66,3 +66,15 @@ def test_markdown_and_html_show_the_same_sections() -> None:
         assert f"## {title}" in markdown and f"<h2>{title}</h2>" in html
     assert "| success rate (successful / final verdicts) | 50 % |" in markdown
     assert render_json(report()).startswith("{")
+
+
+def test_measured_impact_shows_its_interval_and_control() -> None:
+    data = report()
+    [item] = data["measurement"]["impact"]
+    item.update(effect_pct=-41.2, interval={"low_pct": -63.5, "high_pct": -12.0, "level": 0.9},
+                control={"kind": "campaigns", "campaigns": ["213", "215"], "reason": None, "model": "m"})
+    markdown = render_markdown(data)
+    assert "-41.2 % [90 % -63.5 to -12.0]" in markdown and "campaigns 213, 215" in markdown
+    item.update(control={"kind": "none", "campaigns": [], "reason": HOSTILE, "model": "m"}, interval=None)
+    html = render_html(data)
+    assert "none (&lt;script&gt;" in html and "-41.2 %" in html
