@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 
 from connectors.base import ApprovalError, PendingApproval, StoreError
+from guardrails.limits import resolve_limits
 from operator_ai.execution import ExecutionContext, execute_account
 from operator_ai.frame import load_frame, read_for_frame
 from operator_ai.journal import plan_record
 from operator_ai.orchestrator import DEFERRABLE_RULES, expire_approvals, new_run_id
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import build_plan
+from operator_ai.readiness import not_now
 from operator_ai.wiring import Services
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Outcome
@@ -68,6 +71,8 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
     row = record.next(ActionStatus.APPROVED if approve else ActionStatus.REJECTED, now, run_id,
                       executed_by=approver, result={"decision": who})
     executable = "action" in record.payload and record.verdict is not None
+    if approve and executable and _decidable(pending, org, plan_hash):
+        _refuse_if_held(services, pending.organization_id, now)
     # One write where the backend can: a decision whose log row failed stays pending, so the person can
     # try again (consumed without its row, it would answer "already approved" and never execute). An
     # approved action is held in the same write, like a run holds what it executes: if this process dies
@@ -108,6 +113,22 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
         with suppress(StoreError):
             services.state.release(action_id, run_id, done=False)
         raise
+
+
+def _decidable(pending: PendingApproval, organization_id: str, plan_hash: str | None) -> bool:
+    """Still open for this org and plan: otherwise the store's own refusal (single-use, stale) is the answer."""
+    return (pending.status == "pending" and pending.organization_id == organization_id
+            and plan_hash in (None, pending.plan_hash))
+
+
+def _refuse_if_held(services: Services, organization_id: str, now: datetime) -> None:
+    """An approval the stop or a rate limit would only hold back is refused before it is recorded."""
+    policy = services.state.get_org(organization_id)
+    ceiling = services.settings.campaign_cap_ceiling
+    limits = resolve_limits(policy.limits if policy else {}, campaign_cap_ceiling=ceiling)
+    reason = not_now(services.state, organization_id, limits, now)
+    if reason is not None:
+        raise ApprovalError(reason)
 
 
 def _hold(services: Services, action_id: str, run_id: str) -> bool:

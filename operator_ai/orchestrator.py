@@ -132,6 +132,7 @@ class Orchestrator:
         with self.s.batch():
             claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
         rows: list[ActionRecord] = []
+        held: list[ActionRecord] = []
         finished: dict[str, bool] = {}
 
         def record(row: ActionRecord, done: bool) -> None:
@@ -162,10 +163,15 @@ class Orchestrator:
             elif status == ActionStatus.DRY_RUN:
                 extra["result"] = {"dry_run": True, "otherwise": otherwise(built.plan.verdict),
                                    **validations.get(built.plan.action_id, {})}
-            record(plan_record(built.item, built.plan, built.facts, status, now, run_id,
-                               previous.get(built.plan.action_id),
-                               error_message=built.plan.verdict.summary() if status == ActionStatus.BLOCKED else None,
-                               **extra), done)
+            row = plan_record(built.item, built.plan, built.facts, status, now, run_id,
+                              previous.get(built.plan.action_id),
+                              error_message=built.plan.verdict.summary() if status == ActionStatus.BLOCKED else None,
+                              **extra)
+            if still_held(previous.get(row.action_id), row):
+                held.append(previous[row.action_id])  # logged once when held back, not again every run
+                finished[row.action_id] = done
+                continue
+            record(row, done)
             if pending is not None:
                 self.s.state.put_pending(pending)
         with self.s.batch():  # one write for every decision of this org run, and their claims
@@ -174,7 +180,7 @@ class Orchestrator:
             # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
             self._finish(org, run_id, finished, rows, dry_run)
         executed = self._execute(to_execute, frame, run_id, previous)
-        return lines + [_line(r) for r in [*rows, *(e.record for e in executed)]]
+        return lines + [_line(r) for r in [*rows, *held, *(e.record for e in executed)]]
 
     def _claim(self, item: PlannedOpportunity, run_id: str, now: datetime, dry_run: bool) -> bool:
         if dry_run:
@@ -290,6 +296,19 @@ class Orchestrator:
                     self.s.opportunities.mark(record.opportunity_id, "actioned")
             lines.append({**_line(answer.record or record), "detail": answer.message})
         return lines
+
+
+def still_held(previous: ActionRecord | None, row: ActionRecord) -> bool:
+    """The same deferred hold as the last row (same action, entity state and blocking rules): nothing changed,
+    so nothing new is written; the action stays deferred with its one row until something does."""
+    if previous is None or not (previous.status == row.status == ActionStatus.BLOCKED):
+        return False
+    if not ((previous.result or {}).get("deferred") and (row.result or {}).get("deferred")):
+        return False
+    same_rules = (previous.verdict is not None and row.verdict is not None
+                  and {r.rule_id for r in previous.verdict.blocking} == {r.rule_id for r in row.verdict.blocking})
+    keys = ("action", "observed_state")
+    return same_rules and all(previous.payload.get(k) == row.payload.get(k) for k in keys)
 
 
 def _input_hash(row: ActionRecord) -> str:

@@ -5,6 +5,7 @@ lifts a block; stale plans are refused and re-planned; approvals expire."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -169,14 +170,17 @@ def test_a_stale_plan_is_refused_and_re_planned_on_the_next_run(ran: Env) -> Non
     assert ran.budget_of("118") == "104.00"
 
 
-def test_an_approval_that_meets_a_temporary_block_is_re_planned_later(ran: Env) -> None:
-    """The org used its hourly budget of actions: the approved action waits for a later run."""
+def test_an_approval_that_cannot_run_now_is_refused_and_stays_pending(ran: Env) -> None:
+    """The org used its hourly budget of actions: approving is refused up front with when it could run,
+    and the approval is not used up (issue 13.5)."""
+    first_execution = ran.clock()
     assert approve(ran, BUDGET_30).status == "EXECUTED"  # the tenth action this hour
-    decision = approve(ran, BID_40)
-    assert decision.status == "BLOCKED" and "hourly_rate" in decision.message
-    ran.clock.advance(hours=1, minutes=1)
-    ran.run()
-    assert ran.record(BID_40).status == ActionStatus.PENDING_APPROVAL  # queued for a person again
+    with pytest.raises(ApprovalError, match=r"10 actions executed in the last hour \(limit 10\); it can run from"):
+        approve(ran, BID_40)
+    assert ran.record(BID_40).status == ActionStatus.PENDING_APPROVAL
+    assert pending_id(ran, BID_40) in {p.action_id for p, _ in list_pending(ran.services)}
+    assert ran.clock() <= first_execution + timedelta(hours=1)
+    ran.clock.advance(hours=1, minutes=1)  # the oldest counted executions left the window
     assert approve(ran, BID_40).status == "EXECUTED"
 
 

@@ -174,9 +174,9 @@ def test_kill_switch_blocks_an_approved_action(approvals_stack: Functions, state
                                            set_at=datetime.now(UTC), reason="incident"))
     sandbox = state.sandbox()
     response = _post_link(approvals_stack, _link(state, action_id))
-    assert response.status_code == 200 and response.json()["status"] == "BLOCKED"
-    assert "kill_switch" in response.json()["message"]
-    assert state.sandbox() == sandbox and state.executed(action_id) == 0
+    # refused up front (issue 13.5): the approval is not used up, the action stays pending
+    assert response.status_code == 409 and "after the emergency stop is released" in response.json()["message"]
+    _untouched(state, action_id, sandbox)
 
 
 def test_a_link_carries_no_authority(approvals_stack: Functions, state: OperatorState) -> None:
