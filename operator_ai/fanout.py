@@ -65,15 +65,22 @@ def publish_org_runs(settings: Settings, org_ids: Sequence[str], *, dry_run: boo
     return [{"organization_id": org, "message_id": str(future.result(timeout=timeout_s))} for org, future in futures]
 
 
+MAX_MESSAGE_DATA = 64 * 1024  # base64 characters; a real run request is well under 1 KiB
+
+
 def parse_run_message(event_data: Any) -> OrgRunRequest:
     """Decode a Pub/Sub `messagePublished` CloudEvent's data; raises BadMessage for anything malformed."""
     message = event_data.get("message") if isinstance(event_data, dict) else None
     if not isinstance(message, dict) or not isinstance(message.get("data"), str):
         raise BadMessage("the event carries no Pub/Sub message data")
+    if len(message["data"]) > MAX_MESSAGE_DATA:
+        raise BadMessage(f"the message data is larger than {MAX_MESSAGE_DATA} characters")
     try:
         body = json.loads(base64.b64decode(message["data"], validate=True))
     except (ValueError, binascii.Error):
         raise BadMessage("the message data is not base64-encoded JSON") from None
+    except RecursionError:  # poison: acknowledged and logged, never redelivered forever
+        raise BadMessage("the message data nests too deeply to read") from None
     if not isinstance(body, dict):
         raise BadMessage("the message data is not a JSON object")
     try:

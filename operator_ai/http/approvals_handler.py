@@ -18,6 +18,7 @@ re-checks state and guardrails.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from typing import Any
@@ -33,6 +34,7 @@ from operator_ai.http.auth import (
     csrf_token,
     link_claims,
     require_approver,
+    require_signed_in,
     signed_in_approver,
     start_session,
 )
@@ -53,6 +55,9 @@ log = logging.getLogger("operator.http.approvals")
 
 _FIELD_LIMITS = {"login": 4096, "link": 4096, "csrf_token": 4096, "action_id": 64, "plan_hash": 128, "decision": 16,
                  "org": 64}
+
+
+MAX_BODY_BYTES = 64 * 1024  # a decision is a few hundred bytes
 
 
 class BadRequest(Exception):
@@ -78,6 +83,10 @@ def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
                       str(failure))
     except BadRequest as bad:
         return _error(rt, as_json, 400, "bad_request", str(bad))
+    except Exception as error:
+        if getattr(error, "code", None) == 413:  # werkzeug's RequestEntityTooLarge: a body past the cap
+            return _too_large(rt, as_json, request)
+        raise
     except StoreError as error:
         # Unreachable or busy store (e.g. a transaction still contended after its restarts). A decision is
         # single-use and recorded in one transaction, so trying again is safe: it lands or says "already".
@@ -140,6 +149,16 @@ def _link_page(rt: Runtime, identity: Identity, claims: LinkClaims, link: str, a
 def _post(request: Any, rt: Runtime, as_json: bool) -> Response:
     assert rt.signer is not None
     now = rt.now()
+    # Who is asking, and how much they send, before a byte of the body is read.
+    try:
+        require_signed_in(request.headers, request.cookies.get(SESSION_COOKIE), http=rt.http, signer=rt.signer,
+                          now=now, verify=rt.verify)
+    except AuthFailure:
+        _drop_body(request)
+        raise
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _too_large(rt, as_json, request)
+    request.max_content_length = MAX_BODY_BYTES  # a body without Content-Length is cut off at the cap too
     form = _fields(request.get_json(silent=True) if getattr(request, "is_json", False) else request.form)
     link = form.get("link") or _fields(request.args).get("link")
     claims = link_claims(link, rt.signer, now) if link else None
@@ -176,6 +195,25 @@ def _post(request: Any, rt: Runtime, as_json: bool) -> Response:
     body = page.result_page(result.status, result.message, str(opportunity.get("title") or action_id), action_id,
                             True)
     return _page(rt, identity, "Decision", body)
+
+
+def _too_large(rt: Runtime, as_json: bool, request: Any) -> Response:
+    _drop_body(request)
+    return _error(rt, as_json, 413, "too_large", f"A decision is at most {MAX_BODY_BYTES // 1024} KiB.")
+
+
+def _drop_body(request: Any) -> None:
+    """Leave a refused body unread. functions-framework reads every request body after the response (an
+    after_request hook), which would make a 300 MB upload wait for all of it; an empty input stream instead
+    ends the request at once (the server then closes the connection)."""
+    environ = getattr(request, "environ", None)
+    if not isinstance(environ, dict):
+        return
+    environ["wsgi.input"] = io.BytesIO()
+    environ["CONTENT_LENGTH"] = "0"
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    for cached in ("stream", "_cached_data"):  # werkzeug's cached reader of the old stream, if it was made
+        request.__dict__.pop(cached, None)
 
 
 def _refused(rt: Runtime, identity: Identity, as_json: bool, status: int, action_id: str, message: str) -> Response:
@@ -240,7 +278,7 @@ def _error(rt: Runtime, as_json: bool, status: int, error: str, message: str,
     if as_json:
         return error_json(status, error, message, headers)
     nonce = new_style_nonce()
-    title = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed",
+    title = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 413: "Too large",
              503: "Not available"}.get(status, "Something is wrong")
     body = page.notice(title, message, bad=True)
     response = html_response(page.document(title, body, nonce, mode=rt.settings.mode_label, who=None), nonce, status)

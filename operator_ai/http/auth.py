@@ -107,9 +107,8 @@ def is_approver(policy: OrgPolicy, email: str) -> bool:
     return False
 
 
-def iap_identity(headers: Mapping[str, str], http: HttpSettings, orgs: list[OrgPolicy], wanted_org: str | None,
-                 verify: TokenVerifier = google_verifier) -> Identity | None:
-    """The person IAP signed in, for one organization they approve for; None when IAP is not in use."""
+def iap_email(headers: Mapping[str, str], http: HttpSettings, verify: TokenVerifier = google_verifier) -> str | None:
+    """The email IAP vouches for (assertion verified); None when IAP is not in use; 401 when it is invalid."""
     assertion = headers.get(IAP_ASSERTION_HEADER)
     if not http.iap_audience or not assertion:
         return None
@@ -124,6 +123,15 @@ def iap_identity(headers: Mapping[str, str], http: HttpSettings, orgs: list[OrgP
     asserted = headers.get(IAP_EMAIL_HEADER)
     if asserted is not None and asserted.rpartition(":")[2].casefold() != email.casefold():
         raise AuthFailure(401, "the identity headers disagree")
+    return email
+
+
+def iap_identity(headers: Mapping[str, str], http: HttpSettings, orgs: list[OrgPolicy], wanted_org: str | None,
+                 verify: TokenVerifier = google_verifier) -> Identity | None:
+    """The person IAP signed in, for one organization they approve for; None when IAP is not in use."""
+    email = iap_email(headers, http, verify)
+    if email is None:
+        return None
     mine = [p.organization_id for p in orgs if is_approver(p, email)]
     if wanted_org is not None:
         if wanted_org not in mine:
@@ -172,6 +180,15 @@ def signed_in_approver(headers: Mapping[str, str], session_cookie: str | None, *
     if wanted_org is not None and wanted_org != identity.organization_id:
         raise AuthFailure(403, f"You approve for {identity.organization_id}, not {wanted_org}.")
     return require_approver(identity, get_org(identity.organization_id))
+
+
+def require_signed_in(headers: Mapping[str, str], session_cookie: str | None, *, http: HttpSettings, signer: Signer,
+                      now: float, verify: TokenVerifier = google_verifier) -> None:
+    """401 unless somebody is signed in (IAP or session): asked before a request body is read, so an
+    anonymous caller cannot make the function read (or wait for) a large body."""
+    if iap_email(headers, http, verify) is None and session_identity(session_cookie, signer, now) is None:
+        raise AuthFailure(401, "Sign in first (through your organization's sign-in, or the login link printed by "
+                               "`operator serve`), then open the approval link again.")
 
 
 def link_claims(token: str, signer: Signer, now: float) -> LinkClaims:

@@ -73,9 +73,13 @@ def handle_run_organization(cloud_event: Any, rt: Runtime | None = None) -> None
     """Run the organization named in a Pub/Sub message. Malformed or unknown → logged and acknowledged."""
     event_id = _attribute(cloud_event, "id")
     try:
-        request = parse_run_message(cloud_event.data)
+        request = parse_run_message(getattr(cloud_event, "data", None))
     except BadMessage as bad:
         log.error(json.dumps({"event": "org_run_bad_message", "ce_id": event_id, "why": str(bad)}))
+        return
+    except Exception as error:  # any other way a message can be unreadable: still poison, still acknowledged
+        log.error(json.dumps({"event": "org_run_bad_message", "ce_id": event_id,
+                              "why": f"unreadable message ({type(error).__name__})"}))
         return
     rt = rt or runtime()
     if rt.services.state.get_org(request.organization_id) is None:

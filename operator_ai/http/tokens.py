@@ -52,8 +52,11 @@ class Signer:
         return f"{body}.{self._mac(purpose, body)}"
 
     def verify(self, token: str, purpose: Purpose, now: float) -> dict[str, Any]:
-        body, dot, mac = (token or "").strip().partition(".")
-        if not dot or not body or not mac or len(token) > 4096:
+        token = (token or "").strip()
+        if len(token) > 4096 or not token.isascii():  # a token is base64url: anything else is not one of ours
+            raise TokenError("malformed", "the token is malformed")
+        body, dot, mac = token.partition(".")
+        if not dot or not body or not mac:
             raise TokenError("malformed", "the token is malformed")
         if not hmac.compare_digest(self._mac(purpose, body).encode(), mac.encode("ascii", "replace")):
             raise TokenError("forged", "the token's signature is not valid")

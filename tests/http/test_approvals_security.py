@@ -4,9 +4,11 @@ are refused and nothing executes; CSRF is enforced; only people approve; approva
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 
@@ -72,8 +74,8 @@ def test_replayed_link_is_refused(approvals_stack: Functions, state: OperatorSta
 def test_expired_link_is_refused(approvals_stack: Functions, state: OperatorState) -> None:
     action_id, sandbox = state.action_for("opp-acme-015"), state.sandbox()
     expired = _link(state, action_id, lifetime_s=-1)
-    response = requests.post(approvals_stack.url("approvals"), data={"link": expired, "decision": "approve",
-                                                                     "csrf_token": "x"}, timeout=30)
+    response = signed_in(approvals_stack).post(approvals_stack.url("approvals"), data={
+        "link": expired, "decision": "approve", "csrf_token": "x"}, timeout=30)
     assert response.status_code == 403 and "expired" in response.text
     _untouched(state, action_id, sandbox)
 
@@ -210,3 +212,52 @@ def test_a_link_carries_no_authority(approvals_stack: Functions, state: Operator
     assert approved.result["decision"] == {**approved.result["decision"], "decided_by": "alice@acme.example",
                                            "via": "http:session"}
     assert '"approver": "alice@acme.example"' in approvals_stack.log("approvals")
+
+
+def test_non_ascii_tokens_are_refused_cleanly(approvals_stack: Functions, state: OperatorState) -> None:
+    """Issue 13.7: a non-ASCII character in any token is a 4xx, never a 500 with a traceback."""
+    action_id, sandbox = state.action_for("opp-acme-015"), state.sandbox()
+    url, bad = approvals_stack.url("approvals"), "t\u00f6k\u00e9n.\u2603"
+    assert requests.get(url, params={"link": bad}, timeout=30).status_code == 403
+    assert requests.get(url, params={"login": bad}, timeout=30).status_code == 403
+    cookie = requests.get(url, headers={"Cookie": f"operator_session={bad}".encode(), "Accept": "application/json"},
+                          timeout=30)
+    assert cookie.status_code == 401
+    jane = signed_in(approvals_stack)
+    pending = state.store.get_approval(action_id)
+    assert pending is not None
+    form = {"action_id": action_id, "plan_hash": pending.plan_hash, "decision": "approve"}
+    assert jane.post(url, data={**form, "csrf_token": bad}, timeout=30).status_code == 403
+    assert jane.post(url, data={**form, "link": bad, "csrf_token": bad}, timeout=30).status_code == 403
+    assert jane.get(url, params={"link": bad}, timeout=30).status_code == 403
+    _untouched(state, action_id, sandbox)
+    assert "Traceback" not in approvals_stack.log("approvals")
+
+
+def _raw_post(functions: Functions, headers: dict[str, str], length: int, send: bytes = b"") -> int:
+    """POST announcing `length` bytes but sending only `send`: the answer must not wait for the rest."""
+    parts = urlsplit(functions.url("approvals"))
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15)
+    try:
+        conn.putrequest("POST", parts.path or "/")
+        for name, value in {**headers, "Content-Type": "application/x-www-form-urlencoded",
+                            "Content-Length": str(length), "Accept": "application/json"}.items():
+            conn.putheader(name, value)
+        conn.endheaders(send)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_the_caller_and_the_size_are_checked_before_the_body_is_read(approvals_stack: Functions,
+                                                                     state: OperatorState) -> None:
+    """Issue 13.7: an anonymous 300 MB POST is answered 401 without reading it; a signed-in one 413."""
+    action_id, sandbox = state.action_for("opp-acme-015"), state.sandbox()
+    huge = 300 * 1024 * 1024
+    assert _raw_post(approvals_stack, {}, huge, b"decision=approve&") == 401
+    cookie = signed_in(approvals_stack).cookies["operator_session"]
+    assert _raw_post(approvals_stack, {"Cookie": f"operator_session={cookie}"}, huge, b"decision=") == 413
+    just_over = signed_in(approvals_stack).post(approvals_stack.url("approvals"), data={"a": "x" * 70_000},
+                                                headers={"Accept": "application/json"}, timeout=30)
+    assert just_over.status_code == 413 and just_over.json()["error"] == "too_large"
+    _untouched(state, action_id, sandbox)

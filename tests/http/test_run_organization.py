@@ -59,6 +59,8 @@ def test_bad_payloads_are_logged_and_acknowledged(start_functions: StartFunction
         "org id not a string": message_data({"organization_id": 42}),
         "dry_run not a bool": message_data({"organization_id": "org-acme", "dry_run": "no"}),
         "unknown org": message_data({"organization_id": "org-nobody"}),
+        "deeply nested": message_data(b'{"organization_id": "org-acme", "x": ' + b"[" * 20000 + b"]" * 20000 + b"}"),
+        "huge": message_data({"organization_id": "org-acme", "padding": "x" * 100_000}),
     }
     for name, data in bad.items():
         response = post_event(url, pubsub_event(data, event_id=f"bad-{name.replace(' ', '-')}"))
