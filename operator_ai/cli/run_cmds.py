@@ -204,8 +204,12 @@ def status(ctx: Context, as_json: bool) -> None:
     orgs = services.state.list_orgs()
     from operator_ai.deployment import store_location
 
+    everywhere = services.state.kill_switches("global").global_switch
     data: dict[str, Any] = {"mode": services.mode, "backend": services.settings.backend, "organizations": [],
-                            "store": store_location(services.settings)}
+                            "store": store_location(services.settings),
+                            "global_kill_switch": None if everywhere is None or not everywhere.active else {
+                                "by": everywhere.set_by, "at": everywhere.set_at.isoformat(),
+                                "reason": everywhere.reason}}
     for policy in orgs:
         switches = services.state.kill_switches(policy.organization_id)
         active = switches.active
@@ -227,6 +231,10 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     console.print(f"[bold]{data['mode']}[/bold] mode, {data['backend']} backend")
     console.print("data: " + escape(", ".join(f"{k} {v}" for k, v in data["store"].items() if k != "backend")))
+    if data["global_kill_switch"]:
+        stop = data["global_kill_switch"]
+        console.print(f"[red]emergency stop ON everywhere[/red] (by {terminal(stop['by'])}: "
+                      f"{terminal(stop['reason'])})")
     table("Organizations", ["org", "autonomy", "phase", "kill switch", "pending", "actions", "final verdicts"],
           [[o["organization_id"], o["autonomy"], o["rollout_phase"],
             "ON: " + o["kill_switch"]["reason"] if o["kill_switch"] else "off", o["pending_approvals"],
