@@ -108,8 +108,8 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
     ours = checks.own_changes(record.action_id)
     campaign = panels.campaign_of(record)
     outside = panels.outside_changes(treated.changes, ours, record.executed_at)
-    confounders = [c for c in ours if c.entity_id == campaign] + outside
-    confounders = [c for c in confounders if cp.before[0] <= c.changed_at < cp.after[1]]
+    to_treated = [c for c in ours if c.entity_id == campaign] + outside
+    confounders = [c for c in to_treated if cp.before[0] <= c.changed_at < cp.after[1]]
     lag = max(int(checks.limits.conversion_lag_days), treated.conversion_lag_days or 0)
     gated = gate(after_last_day=after_last, today=checks.now.date(), lag_days=lag,
                  learning_status=treated.learning_status, changes=confounders)
@@ -120,7 +120,7 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
                                             "closed without a verdict", cp.alpha), True
         return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded"
     control_reading = controls if isinstance(controls, MetricReading) else None
-    panel = panels.build_panel(cp, exec_day, treated, control_reading, ours)
+    panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated)
     harm = min_harmful_effect_pct(checks.limits, record.action_type) if spec.rollback_on_failure else None
     judgement = judge_panel(spec, panel, alpha=cp.alpha, min_harm_pct=None if harm is None else float(harm))
     return judgement, cp.final or judgement.verdict == "failed"

@@ -139,10 +139,22 @@ def eligible_controls(controls: MetricReading | None, changes: Sequence[EntityCh
     return usable, excluded
 
 
+MIN_PRE_DAYS = 7  # an earlier change to the treated entity cuts the pre-period only if this many days remain
+
+
 def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls: MetricReading | None,
-                changes: Sequence[EntityChange]) -> Panel:
-    """The checkpoint's panel: pre-period = the `PRE_PERIOD_DAYS` before the execution day."""
+                changes: Sequence[EntityChange], treated_changes: Sequence[EntityChange] = ()) -> Panel:
+    """The checkpoint's panel: pre-period = the `PRE_PERIOD_DAYS` before the execution day, from the treated
+    entity's first active day on (a campaign younger than that would otherwise look like it grew) and after
+    its latest earlier change (`treated_changes`: the level before it is not this action's baseline)."""
     pre_days = _days(exec_day - timedelta(days=PRE_PERIOD_DAYS), exec_day)
+    active = [d.day for d in treated.days if d.day in set(pre_days) and (d.cost > 0 or d.clicks > 0
+                                                                          or d.impressions > 0 or d.conversions > 0)]
+    if active:
+        pre_days = [d for d in pre_days if d >= min(active)]
+    earlier = [c.changed_at.date() for c in treated_changes if c.changed_at.date() < exec_day]
+    if earlier and len([d for d in pre_days if d > max(earlier)]) >= MIN_PRE_DAYS:
+        pre_days = [d for d in pre_days if d > max(earlier)]
     after_days = _days(cp.after[0].date(), cp.after[1].date())
     before_days = _days(cp.before[0].date(), cp.before[1].date())
     rows = _by_day(treated.days)

@@ -148,3 +148,27 @@ def test_a_waiting_checkpoint_is_still_due() -> None:
     waiting = RECORD.model_copy(update={"result": {"measurements": [
         {"index": 0, "verdict": "successful", "final": False}, {"index": 1, "verdict": "immature", "final": False}]}})
     assert [cp.index for cp in due(waiting, MATURE)] == [1, 2]
+
+
+def test_a_young_campaigns_pre_period_starts_on_its_first_active_day() -> None:
+    young = reading("t", rows(20, first=-10, after=20))  # ten days old at the change, steady since
+    controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"))
+    judgement, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+                                           answers(young, controls))
+    impact = judgement.extra["impact"]
+    assert judgement.verdict == "inconclusive" and impact["control"]["pre_days"] == 10
+    assert abs(impact["effect_pct"]) < 5  # not +180 % "growth" from the days before it existed
+
+
+def test_an_earlier_change_to_the_campaign_starts_its_pre_period_afresh() -> None:
+    # the Operator doubled 117's budget 15 days before this action (before the windows: not a confounder)
+    earlier = executed(at=EXECUTED_AT - timedelta(days=15)).model_copy(update={"action_id": "act-" + "c" * 24})
+    days = tuple(d if d.day >= EXEC_DAY - timedelta(days=14) else d.model_copy(update={"conversions": Decimal(10)})
+                 for d in rows(20))
+    treated = reading("t", days)
+    controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"))
+    judgement, _ = judge_series_checkpoint(Checks(MATURE, log=[earlier]), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+                                           answers(treated, controls))
+    impact = judgement.extra["impact"]
+    assert judgement.verdict == "inconclusive" and impact["control"]["pre_days"] == 14
+    assert abs(impact["effect_pct"]) < 5
