@@ -10,6 +10,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from connectors.base import ApprovalError, PendingApproval, StoreError
 from guardrails.limits import resolve_limits
@@ -54,8 +55,11 @@ def list_pending(services: Services,
 
 
 def decide(services: Services, action_id: str, *, approve: bool, approver: str, organization_id: str | None = None,
-           plan_hash: str | None = None, via: str = "cli") -> Decision:
-    """Record a single-use decision; on approval re-check and execute. Raises ApprovalError when refused."""
+           plan_hash: str | None = None, via: str = "cli", note: str | None = None,
+           edit: dict[str, Any] | None = None) -> Decision:
+    """Record a single-use decision; on approval re-check and execute. Raises ApprovalError when refused.
+    `edit` is a reduced version of the action the person approved instead (the console's "reduce to the
+    largest allowed change"): it is re-planned and judged again like the original would be."""
     approver = validate_approver(approver)
     now = services.clock()
     run_id = new_run_id(now)
@@ -68,6 +72,10 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
     if record is None:
         raise ApprovalError(f"no log record for {action_id}")
     who = {"decided_by": approver, "decided_at": now.isoformat(), "via": via}
+    if note:  # the approver's note, or a rejection's reason, travels on the decision's row
+        who["note"] = note[:500]
+    if edit is not None and approve:
+        who["edited_to"] = edit.get("params")
     row = record.next(ActionStatus.APPROVED if approve else ActionStatus.REJECTED, now, run_id,
                       executed_by=approver, result={"decision": who})
     executable = "action" in record.payload and record.verdict is not None
@@ -105,6 +113,8 @@ def decide(services: Services, action_id: str, *, approve: bool, approver: str, 
                                 error_message="another run is processing this action; it will be re-planned")
         services.log.append([blocked])
         return Decision(action_id, "BLOCKED", blocked.error_message or "", blocked)
+    if edit is not None:
+        approved = approved.model_copy(update={"payload": {**approved.payload, "action": edit}})
     try:
         return _execute_approved(services, approved, decided, approver, run_id)
     except Exception:

@@ -17,6 +17,7 @@ from schemas.actions import AcAccountId
 from schemas.common import AutonomyMode, CustomerId, FrozenModel, OrgId, RolloutPhase, ZonedDatetime
 from schemas.verification import CALLS
 
+PersonPattern = Annotated[str, StringConstraints(pattern=r"^(\*|[^\s@*]{1,64})@[^\s@*]{1,255}$")]
 SecretRef = Annotated[str, StringConstraints(pattern=r"^(env:[A-Z][A-Z0-9_]{0,127}|sm:[A-Za-z0-9_./-]{1,255})$")]
 
 
@@ -69,7 +70,11 @@ class OrgPolicy(FrozenModel):
     auto_rollback: bool = False
     notification_target: str | None = None
     # people who may approve this org's actions over HTTP (deployed identity): emails or `*@domain`
-    approvers: tuple[Annotated[str, StringConstraints(pattern=r"^(\*|[^\s@*]{1,64})@[^\s@*]{1,255}$")], ...] = ()
+    approvers: tuple[PersonPattern, ...] = ()
+    # the web console's other roles (an admin is also an approver and a viewer; an approver also views):
+    # viewers read the console; admins also stop/resume, roll back and batch-approve
+    viewers: tuple[PersonPattern, ...] = ()
+    admins: tuple[PersonPattern, ...] = ()
     updated_at: ZonedDatetime | None = None
     enabled_unverified_operations: tuple[EnabledOperation, ...] = ()
 

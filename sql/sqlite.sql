@@ -50,6 +50,61 @@ BEGIN
   SELECT RAISE(ABORT, 'actions_log is append-only');
 END;
 
+-- The web console's index of the current state of every action (one row per action, kept by a trigger
+-- on every insert): history pages filter, search and paginate here instead of ranking the whole log.
+-- Derived data only: `Database.create_schema` fills it from the log when it is empty.
+CREATE TABLE IF NOT EXISTS action_heads (
+  action_id       TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL,
+  seq             INTEGER NOT NULL,
+  row_no          INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  action_type     TEXT NOT NULL,
+  platform        TEXT NOT NULL,
+  campaign        TEXT,             -- the target's campaign id, else the snapshot's campaign name
+  title           TEXT,             -- the opportunity's title (searched)
+  verdict         TEXT,             -- the final measured verdict (successful, failed, ...), if any
+  event_time      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS action_heads_org_time ON action_heads (organization_id, event_time);
+CREATE INDEX IF NOT EXISTS action_heads_org_status ON action_heads (organization_id, status, event_time);
+CREATE INDEX IF NOT EXISTS action_heads_org_type ON action_heads (organization_id, action_type, event_time);
+CREATE TRIGGER IF NOT EXISTS action_heads_track AFTER INSERT ON actions_log
+BEGIN
+  INSERT INTO action_heads (action_id, organization_id, seq, row_no, status, action_type, platform, campaign,
+                            title, verdict, event_time)
+  VALUES (NEW.action_id, NEW.organization_id, NEW.seq, NEW.row_no, NEW.status, NEW.action_type, NEW.platform,
+          coalesce(json_extract(NEW.payload, '$.action.target.campaign_id'),
+                   json_extract(NEW.payload, '$.snapshot.campaign.name')),
+          json_extract(NEW.payload, '$.opportunity.title'),
+          CASE WHEN json_extract(NEW.result, '$.measurements[#-1].final')
+                    AND coalesce(json_extract(NEW.result, '$.measurements[#-1].measurable'), 1)
+               THEN json_extract(NEW.result, '$.measurements[#-1].verdict') END,
+          NEW.event_time)
+  ON CONFLICT (action_id) DO UPDATE SET
+    seq = excluded.seq, row_no = excluded.row_no, status = excluded.status, action_type = excluded.action_type,
+    platform = excluded.platform, campaign = coalesce(excluded.campaign, action_heads.campaign),
+    title = coalesce(excluded.title, action_heads.title), verdict = excluded.verdict,
+    event_time = excluded.event_time
+  WHERE excluded.seq >= action_heads.seq;
+END;
+
+-- Who did what in the web console (stop, resume, rollback, decisions): one row per state-changing request.
+CREATE TABLE IF NOT EXISTS console_audit (
+  audit_no        INTEGER PRIMARY KEY AUTOINCREMENT,
+  at              TEXT NOT NULL,
+  person          TEXT NOT NULL,
+  organization_id TEXT NOT NULL,     -- an organization id or 'global'
+  what            TEXT NOT NULL,     -- e.g. stop, resume, rollback, approve, reject
+  action_id       TEXT,
+  detail          TEXT NOT NULL      -- JSON: reason, note, outcome
+);
+CREATE INDEX IF NOT EXISTS console_audit_org ON console_audit (organization_id, audit_no);
+CREATE TRIGGER IF NOT EXISTS console_audit_no_update BEFORE UPDATE ON console_audit
+BEGIN
+  SELECT RAISE(ABORT, 'console_audit is append-only');
+END;
+
 -- The current state of every action: its latest row (highest seq). For people at the sqlite3 prompt;
 -- the adapter runs the same window query with its filters pushed down.
 CREATE VIEW IF NOT EXISTS actions_current AS

@@ -23,6 +23,18 @@ from connectors.base import StoreError
 SCHEMA_FILE = files("sql") / "sqlite.sql"  # package data: works from a wheel as from the source tree
 SCHEMA_VERSION = "1"
 BUSY_TIMEOUT_S = 30.0
+_BACKFILL_HEADS = """
+INSERT OR IGNORE INTO action_heads (action_id, organization_id, seq, row_no, status, action_type, platform,
+                                    campaign, title, verdict, event_time)
+SELECT action_id, organization_id, seq, row_no, status, action_type, platform,
+       coalesce(json_extract(payload, '$.action.target.campaign_id'),
+                json_extract(payload, '$.snapshot.campaign.name')),
+       json_extract(payload, '$.opportunity.title'),
+       CASE WHEN json_extract(result, '$.measurements[#-1].final')
+                 AND coalesce(json_extract(result, '$.measurements[#-1].measurable'), 1)
+            THEN json_extract(result, '$.measurements[#-1].verdict') END,
+       event_time
+FROM actions_current"""
 
 
 class Database:
@@ -47,6 +59,9 @@ class Database:
     def create_schema(self) -> None:
         conn = self.connection()
         conn.executescript(SCHEMA_FILE.read_text(encoding="utf-8"))
+        if conn.execute("SELECT 1 FROM action_heads LIMIT 1").fetchone() is None:
+            with self.write() as tx:  # a log written before the console's index existed: index it once
+                tx.execute(_BACKFILL_HEADS)
         with self.write() as tx:
             tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 

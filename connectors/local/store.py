@@ -6,6 +6,7 @@ from pathlib import Path
 
 from connectors.local.artifacts import SqliteArtifactStore
 from connectors.local.changes import SqliteChangeStore
+from connectors.local.console import SqliteConsoleReads
 from connectors.local.db import Database
 from connectors.local.experiments import SqliteExperimentStore
 from connectors.local.holds import SqliteHoldStore
@@ -15,9 +16,9 @@ from connectors.local.state import SqliteStateStore
 
 
 class LocalStore(SqliteActionsLog, SqliteStateStore, SqliteOpportunitySource, SqliteArtifactStore,
-                 SqliteExperimentStore, SqliteHoldStore, SqliteChangeStore):
-    """ActionsLog + StateStore + OpportunitySource + ArtifactStore + ExperimentStore + HoldStore over one
-    `Database`.
+                 SqliteExperimentStore, SqliteHoldStore, SqliteChangeStore, SqliteConsoleReads):
+    """ActionsLog + StateStore + OpportunitySource + ArtifactStore + ExperimentStore + HoldStore + ChangeStore
+    (+ the web console's reads) over one `Database`.
 
     Safe to share between threads (one connection per thread) and between processes opening the same
     file. The sandbox platforms (`connectors.sandbox`) keep their accounts in the same file via `db`.

@@ -38,6 +38,7 @@ from operator_ai.http.auth import (
     signed_in_approver,
     start_session,
 )
+from operator_ai.http.console import console_route, handle_console
 from operator_ai.http.responses import (
     Response,
     error_json,
@@ -66,6 +67,9 @@ class BadRequest(Exception):
 
 def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
     rt = rt or runtime()
+    route = console_route(getattr(request, "path", None))
+    if route is not None:  # the manager's web console, under <this function's URL>/console/
+        return handle_console(request, rt, route)
     as_json = wants_json(request.args, request.headers, bool(getattr(request, "is_json", False)))
     if rt.signer is None:
         return _error(rt, as_json, 503, "not_configured",

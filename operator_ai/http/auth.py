@@ -99,8 +99,9 @@ class Identity:
 
 
 def is_approver(policy: OrgPolicy, email: str) -> bool:
+    """One of the org's approvers (an org's console admins approve too: admin implies approver)."""
     email = email.casefold()
-    for entry in policy.approvers:
+    for entry in (*policy.approvers, *policy.admins):
         entry = entry.casefold()
         if entry == email or (entry.startswith("*@") and email.endswith(entry[1:])):
             return True

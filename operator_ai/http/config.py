@@ -28,6 +28,14 @@ class HttpSettings(BaseSettings):
 
     session_ttl_hours: float = 12.0  # a signed-in page (login link → cookie) and its CSRF tokens
 
+    # the web console: people (emails or *@domain, comma-separated) who administer every organization,
+    # and alone may pull the global emergency stop
+    console_admins: str = ""
+
+    @property
+    def global_admins(self) -> tuple[str, ...]:
+        return tuple(e.strip().casefold() for e in self.console_admins.split(",") if e.strip())
+
     @property
     def invokers(self) -> frozenset[str]:
         return frozenset(e.strip().casefold() for e in self.oidc_invokers.split(",") if e.strip())

@@ -34,6 +34,7 @@ SIGNING_KEY = "fuzz-approval-signing-key-0123456789abcdef"
 APPROVER, ORG = "jane@acme.example", "org-acme"
 TARGETS = {"/run_operator": ("run_operator", "http"), "/run_organization": ("run_organization", "cloudevent"),
            "/approvals": ("approvals", "http")}
+CONSOLE = "/console/"  # the web console: pages of the approvals function
 CHECKS = [st_checks.status_code_conformance, st_checks.content_type_conformance,
           st_checks.response_schema_conformance]
 
@@ -51,6 +52,7 @@ class Surface:
         runtime_module._runtime = None
         self.apps = {path: functions_framework.create_app(target, str(REPO / "main.py"), kind)
                      for path, (target, kind) in TARGETS.items()}
+        self.apps[CONSOLE] = self.apps["/approvals"]
         self.runtime = runtime_module.runtime()
         self.store = self.runtime.services.extras["store"]
         client = self.apps["/run_operator"].test_client()
@@ -81,7 +83,10 @@ def surface(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Surface]:
     for name in list(os.environ):
         if name.startswith(("OPERATOR_", "ANTHROPIC_", "PUBSUB_")):
             del os.environ[name]
-    os.environ.update({"OPERATOR_HOME": str(tmp_path_factory.mktemp("http") / "home"),
+    from tests.http.console_util import orgs_with_roles  # Jane approves for org-acme (the console's roles)
+
+    home = tmp_path_factory.mktemp("http")
+    os.environ.update({"OPERATOR_HOME": str(home / "home"), "OPERATOR_ORGS_FILE": str(orgs_with_roles(home / "orgs.json")),
                        "OPERATOR_SHARED_SECRET": SECRET, "OPERATOR_APPROVAL_SIGNING_KEY": SIGNING_KEY})
     built = Surface(Path(os.environ["OPERATOR_HOME"]))
     yield built
@@ -94,7 +99,7 @@ def _authenticate(case: Any, surface: Surface) -> dict[str, Any]:
     """Get past authentication on most requests, so the fuzzing reaches the code behind it."""
     if case.path == "/run_operator":
         return {"headers": {"X-Operator-Secret": SECRET}}
-    if case.path == "/approvals":
+    if case.path == "/approvals" or case.path.startswith(CONSOLE):
         if case.method.upper() == "POST" and isinstance(case.body, dict):
             # A valid CSRF token, and often a real pending action (with a fuzzed plan hash): the request
             # then reaches the decision itself, which must refuse it.
@@ -121,7 +126,7 @@ def _ours(error: BaseException) -> bool:
 def test_the_http_surface_survives_fuzzing(case: Any, surface: Surface) -> None:
     kwargs = _authenticate(case, surface)
     try:
-        response = case.call(app=surface.apps[case.path], **kwargs)
+        response = case.call(app=surface.apps[CONSOLE if case.path.startswith(CONSOLE) else case.path], **kwargs)
     except Exception as error:
         # A malformed structured CloudEvent fails inside the CloudEvents SDK, before our handler: the
         # documented 500 of run_organization (Eventarc itself only sends well-formed binary events).

@@ -82,6 +82,9 @@ class Browser:
     def click(self, element: str) -> None:
         self._call("POST", self._s(f"/element/{element}/click"), {})
 
+    def type(self, element: str, text: str) -> None:
+        self._call("POST", self._s(f"/element/{element}/value"), {"text": text})
+
     def title(self) -> str:
         return str(self._call("GET", self._s("/title")))
 

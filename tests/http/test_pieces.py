@@ -38,6 +38,9 @@ def test_tokens_round_trip_and_refusals() -> None:
         "expired": lambda: signer.verify(token, "link", now + 61),
         "malformed": lambda: signer.verify("no-dot", "link", now),
     }
+    for text in ("\x80.0", "é" + token, token[:-1] + "é"):  # non-ASCII text is refused, not a crash (fuzz)
+        with pytest.raises(TokenError):
+            signer.verify(text, "link", now)
     for reason, attempt in refusals.items():
         with pytest.raises(TokenError) as refused:
             attempt()
@@ -146,8 +149,14 @@ def test_openapi_document_names_every_entry_point_and_scheme() -> None:
     spec = yaml.safe_load((REPO / "docs" / "openapi.yaml").read_text())
     assert spec["openapi"].startswith("3.")
     assert {op["operationId"] for path in spec["paths"].values() for op in path.values()
-            if isinstance(op, dict) and "operationId" in op} == {
+            if isinstance(op, dict) and "operationId" in op and "consol" not in op["operationId"]} == {
         "runOperator", "runOrganization", "listApprovals", "decideApproval"}
+    from operator_ai.http.console import actions, pages
+
+    # every console route is documented at /console/<route> with its method, and nothing else is
+    documented = {(method, path.removeprefix("/console/")) for path, item in spec["paths"].items()
+                  if path.startswith("/console/") for method in item}
+    assert documented == {("get", r) for r in pages.ROUTES} | {("post", r) for r in actions.ROUTES}
     schemes = set(spec["components"]["securitySchemes"])
     used = {name for path in spec["paths"].values() for op in path.values() if isinstance(op, dict)
             for requirement in op.get("security", []) for name in requirement}
