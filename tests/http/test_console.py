@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from schemas.common import ActionStatus
 from operator_ai.http.tokens import Signer, sign_login
+from schemas.common import ActionStatus
 from tests.http.console_util import SIGNING_KEY, Console, console_env, csrf
 from tests.http.test_approvals_page import HOSTILE
 
