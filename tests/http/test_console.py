@@ -368,11 +368,15 @@ def test_batch_approval_within_a_total_cap(console: Console) -> None:
     assert answer.status_code == 200, answer.get_data(as_text=True)
     first, second = (console.store.latest([p.action_id])[p.action_id] for p in budgets)
     assert first.status == ActionStatus.EXECUTED and first.executed_by == ADA
-    # each is judged again when it is applied: the first filled the org's hourly limit, so the second waits
-    assert second.status == ActionStatus.BLOCKED and "hourly_rate" in (second.error_message or "")
+    # each is checked again when it is applied: the first filled the org's hourly limit, so the second is
+    # refused up front (with the reason and when it could run) and stays pending
+    assert second.status == ActionStatus.PENDING_APPROVAL
+    assert console.store.get_approval(second.action_id).status == "pending"
+    page = answer.get_data(as_text=True)
+    assert f"{second.action_id}: REFUSED" in page and "hour" in page
     history = _json(ada, "/console/actions", type="adjust_campaign_budget", status="EXECUTED")["page"]["rows"]
     assert [r["by"] for r in history if r["action_id"] == first.action_id] == [ADA]
-    approved = [e for e in console.store.events(second.action_id) if e.status == ActionStatus.APPROVED]
+    approved = [e for e in console.store.events(first.action_id) if e.status == ActionStatus.APPROVED]
     assert approved[0].result["decision"]["decided_by"] == ADA and "60" in approved[0].result["decision"]["note"]
 
 
