@@ -73,6 +73,7 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
     from connectors.base import ApprovalError
     from operator_ai.approvals import validate_approver
     from operator_ai.http.auth import is_approver
+    from operator_ai.http.console.access import role_in
     from operator_ai.http.tokens import Signer, sign_login
     from operator_ai.orchestrator import Orchestrator
 
@@ -111,6 +112,7 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
             _wait_ready(procs[-1], target_port, log_path)
         click.echo(f"{settings.mode_label} Operator functions on 127.0.0.1 (database {settings.database_path})")
         click.echo(f"  approval page: {base_url}")
+        click.echo(f"  web console:   {base_url.rstrip('/')}/console/overview")
         header = "X-Operator-Secret: $OPERATOR_SHARED_SECRET" if secret_configured else f"X-Operator-Secret: {secret}"
         click.echo(f"  run endpoint:  curl -X POST -H '{header}' http://127.0.0.1:{run_port}/")
         if approver:
@@ -118,10 +120,12 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
             expires = services.clock().timestamp() + 12 * 3600  # the servers read the same clock
             click.echo(f"Sign in as {approver} (links valid 12 h):")
             for org_id in (orgs or tuple(sorted(known))):
+                token = sign_login(signer, approver=approver, organization_id=org_id, expires_at=expires)
+                if role_in(known[org_id], approver) is not None:  # viewers, approvers and admins
+                    click.echo(f"  {org_id} console: {base_url.rstrip('/')}/console/overview?login={token}")
                 if not is_approver(known[org_id], approver):
                     click.echo(f"  {org_id}: {approver} is not one of its approvers (add them to `approvers`)")
                     continue
-                token = sign_login(signer, approver=approver, organization_id=org_id, expires_at=expires)
                 click.echo(f"  {org_id}: {base_url}?login={token}")
         else:
             click.echo("Give --approver you@example.com to get a login link (there is no IAP locally).")

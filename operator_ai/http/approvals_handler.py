@@ -87,10 +87,6 @@ def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
                       str(failure))
     except BadRequest as bad:
         return _error(rt, as_json, 400, "bad_request", str(bad))
-    except Exception as error:
-        if getattr(error, "code", None) == 413:  # werkzeug's RequestEntityTooLarge: a body past the cap
-            return _too_large(rt, as_json, request)
-        raise
     except StoreError as error:
         # Unreachable or busy store (e.g. a transaction still contended after its restarts). A decision is
         # single-use and recorded in one transaction, so trying again is safe: it lands or says "already".
@@ -99,6 +95,10 @@ def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
         return _error(rt, as_json, 503, "store_unavailable",
                       "The approvals store could not be reached or was busy. Reload the page and try again: "
                       "a decision is recorded at most once.", [("Retry-After", "5")])
+    except Exception as error:
+        if getattr(error, "code", None) == 413:  # werkzeug's RequestEntityTooLarge: a body past the cap
+            return _too_large(rt, as_json, request)
+        raise
 
 
 # --------------------------------------------------------------------------- reading

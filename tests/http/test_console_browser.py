@@ -79,6 +79,7 @@ def test_a_manager_works_in_the_console(start_functions: StartFunctions, state: 
     wait_for(lambda: browser.title().startswith("Roll back"), what="the preview")
     preview = browser.text(browser.find("#preview"))
     assert "287.50" in preview and "250.00" in preview and "no drift" in preview
+    assert "Undoes: Daily budget $250.00 → $287.50" in preview
     _shot(browser, "console-rollback-preview.png")
     browser.type(browser.find("#rb-reason"), "ROAS fell after the raise")
     _check(browser, "#rollback-form")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from operator_ai.http.console.explain import money_lines
 from operator_ai.orchestrator import new_run_id
 from operator_ai.wiring import Services
 from rollback.executor import ROLLBACKABLE, RollbackExecutor, RollbackOutcome
@@ -33,6 +34,7 @@ class RollbackPreview:
     drift: str  # the drift check's result in words
     fields: tuple[FieldPreview, ...]
     not_reversible: tuple[str, ...]
+    undoes: tuple[str, ...] = ()  # the change being undone, in money terms
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,13 @@ def describe(record: ActionRecord, outcome: RollbackOutcome) -> RollbackPreview:
         drift = "no drift: the platform still shows what the action set"
     else:
         drift = "not checked: " + outcome.message
+    payload = record.payload or {}
+    snapshot = payload.get("snapshot") if isinstance(payload.get("snapshot"), dict) else {}
+    currency = str(((snapshot or {}).get("account") or {}).get("currency") or "USD")
     return RollbackPreview(record.action_id, _title(record), record.action_type, outcome.status,
                            outcome.status == "dry_run" and "emergency stop is on" not in outcome.message,
-                           outcome.message, drift, tuple(fields), tuple(outcome.irreversible_parts))
+                           outcome.message, drift, tuple(fields), tuple(outcome.irreversible_parts),
+                           money_lines(payload.get("facts") or {}, currency))
 
 
 def rollback_preview(services: Services, record: ActionRecord, person: str) -> RollbackPreview:
