@@ -71,7 +71,7 @@ _CALL_LIST: tuple[PlatformCall, ...] = (
     _ac("campaign_edit", "PUT", "/api/3/campaigns/{campaign_id}/edit", _V,
         f"{_REF} #5 (fields [V]; response shape and date format [I]: always re-read)"),
     _ac("campaign_messages_read", "GET", "/api/3/campaigns/{campaign_id}/campaignMessages", _V,
-        "campaign.links.campaignMessages in the documented campaign object (§3 #1); followed from the link"),
+        "the path of campaign.links.campaignMessages in the documented campaign object (§3 #1)"),
     _ac("percentages_read", "GET", "/api/3/campaign/{campaign_id}/messages/percentages", _V,
         "reference page 'retrieve-the-split-percentages-of-a-campaign' (URL shown)"),
     _ac("message_read", "GET", "/api/3/messages/{message_id}", _V, f"{_REF} #7"),
