@@ -100,6 +100,10 @@ def test_the_action_page_explains_in_money_terms(console: Console) -> None:
     assert {r["rule_id"] for r in action["rules"]} >= {"kill_switch", "budget_increase_pct"}
     assert any(c["check_id"] == "plan_fresh" and c["passed"] for c in action["checks"])
     assert action["rollback_steps"] and action["events"][-1]["status"] == "EXECUTED"
+    limits = {line["name"]: line for line in _json(console.client(VICTOR), "/console/policy")["page"]["limits"]}
+    assert limits["org_daily_budget_cap"] == {"name": "org_daily_budget_cap", "in_force": "2840", "default": "none",
+                                              "tightened": True}
+    assert not limits["hourly_action_limit"]["tightened"]
 
 
 def test_history_filters_searches_and_paginates(console: Console) -> None:
@@ -374,6 +378,9 @@ def test_batch_approval_within_a_total_cap(console: Console) -> None:
     assert console.store.get_approval(second.action_id).status == "pending"
     page = answer.get_data(as_text=True)
     assert f"{second.action_id}: REFUSED" in page and "hour" in page
+    # and the pages say so before anyone clicks: the reason and from when it could run
+    assert "it can run from" in _json(ada, "/console/overview")["page"]["cannot_run_now"]
+    assert "it can run from" in _json(ada, "/console/action", id=second.action_id)["page"]["cannot_run_now"]
     history = _json(ada, "/console/actions", type="adjust_campaign_budget", status="EXECUTED")["page"]["rows"]
     assert [r["by"] for r in history if r["action_id"] == first.action_id] == [ADA]
     approved = [e for e in console.store.events(first.action_id) if e.status == ActionStatus.APPROVED]

@@ -108,6 +108,7 @@ def action_page(request: Any, rt: Runtime, user: ConsoleUser) -> Page:
     reduced = reduced_plan(rt.services, record) if waiting is not None and record.action_type in EDITABLE else None
     data = {"action": explanation, "chart": measurement_chart(explanation.measurements), "pending": waiting,
             "reduced": reduced,
+            "cannot_run_now": views.cannot_run_now(rt.services, org_policy(rt, grant)) if waiting else None,
             "can_rollback": record.status.value in {"EXECUTED", "MEASURED", "ROLLBACK_FAILED", "ROLLING_BACK"}}
     return Page("action.html", explanation.title, data, "actions", org=grant)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from guardrails.limits import APPROVAL_ONLY_TYPES, LIMIT_RULES, PHASE_TYPES, Limits, resolve_limits
+from guardrails.limits import APPROVAL_ONLY_TYPES, PHASE_TYPES, resolve_limits
 from operator_ai.http.console import reads
 from operator_ai.http.console.access import Grant
 from operator_ai.http.console.explain import person_of
@@ -105,6 +105,7 @@ class Overview:
     health: tuple[AccountHealth, ...]
     activity: tuple[dict[str, Any], ...]
     global_admin: bool = False  # the person may also stop everything
+    cannot_run_now: str | None = None  # why an approval now would be refused up front, and from when it could run
 
 
 def pending_items(services: Services, org: str, now: datetime) -> tuple[PendingItem, ...]:
@@ -150,6 +151,14 @@ def _site(url: Any) -> str | None:
     return url.split("://", 1)[1].split("/", 1)[0]
 
 
+def cannot_run_now(services: Services, policy: OrgPolicy) -> str | None:
+    """The approval refusal `approvals.decide` would give now (operator_ai.readiness), shown before a click."""
+    from operator_ai.readiness import not_now
+
+    limits = resolve_limits(policy.limits, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
+    return not_now(services.state, policy.organization_id, limits, services.clock())
+
+
 def overview(services: Services, policy: OrgPolicy, global_admin: bool = False) -> Overview:
     org, now = policy.organization_id, services.clock()
     runs = []
@@ -163,7 +172,7 @@ def overview(services: Services, policy: OrgPolicy, global_admin: bool = False) 
     return Overview(org, policy.name or org, policy.autonomy.value, policy.rollout_phase.value, tuple(runs),
                     pending_items(services, org, now), IMPACT_DAYS,
                     reads.impact(services, org, now - timedelta(days=IMPACT_DAYS)),
-                    account_health(services, policy), activity, global_admin)
+                    account_health(services, policy), activity, global_admin, cannot_run_now(services, policy))
 
 
 # --------------------------------------------------------------------------- history
@@ -228,11 +237,13 @@ class PolicyView:
 
 
 def policy_view(services: Services, policy: OrgPolicy) -> PolicyView:
-    effective = resolve_limits(policy.limits, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
-    defaults = Limits()
-    lines = tuple(LimitLine(name, str(getattr(effective, name)), str(getattr(defaults, name)),
-                            getattr(effective, name) != getattr(defaults, name))
-                  for name in sorted(LIMIT_RULES) if hasattr(effective, name))
+    """The limits as `operator orgs show` states them (operator_ai.orgs.limits_in_force), in words."""
+    from operator_ai.orgs import limits_in_force
+
+    rows = limits_in_force(policy, campaign_cap_ceiling=services.settings.campaign_cap_ceiling)
+    lines = tuple(LimitLine(r["limit"], "none" if r["in_force"] is None else str(r["in_force"]),
+                            "none" if r["default"] is None else str(r["default"]), bool(r["tightened"]))
+                  for r in sorted(rows, key=lambda r: str(r["limit"])))
     return PolicyView(policy.organization_id, policy.autonomy.value, policy.rollout_phase.value,
                       tuple(sorted(PHASE_TYPES[policy.rollout_phase] - APPROVAL_ONLY_TYPES)),
                       tuple(sorted(APPROVAL_ONLY_TYPES)), lines, policy.viewers, policy.approvers, policy.admins,
