@@ -139,7 +139,8 @@ OPERATIONS: Mapping[str, OperationVerification] = MappingProxyType({
          "activecampaign.contact_automations_read", "activecampaign.contact_automation_create",
          "activecampaign.contact_automation_delete", "activecampaign.automation_read")),
     "unenroll_contacts": OperationVerification(
-        ("activecampaign.contact_automations_read", "activecampaign.contact_automation_delete")),
+        ("activecampaign.contact_read", "activecampaign.contact_automations_read",
+         "activecampaign.contact_automation_delete")),
     "set_email_campaign_status": OperationVerification(
         ("activecampaign.campaign_read", "activecampaign.campaign_pause", "activecampaign.campaign_resume",
          "activecampaign.legacy_campaign_status"),
