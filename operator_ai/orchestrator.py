@@ -41,6 +41,23 @@ TRANSIENT_READ_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, 
                                    ErrorKind.AUTH})
 
 
+def shared_accounts(policies: list[OrgPolicy]) -> dict[str, list[str]]:
+    """Organizations with a platform account also connected to another organization, and which: such an
+    org is never run (an action for one org must never be able to touch another's account)."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for policy in policies:
+        for customer in policy.connected.google_ads_customer_ids:
+            owners[f"Google Ads customer {customer}"].add(policy.organization_id)
+        for account in policy.connected.activecampaign:
+            owners[f"ActiveCampaign account {account.account_id}"].add(policy.organization_id)
+    found: dict[str, list[str]] = defaultdict(list)
+    for account, orgs in sorted(owners.items()):
+        if len(orgs) > 1:
+            for org in orgs:
+                found[org].append(f"{account} is connected to {', '.join(sorted(orgs))}")
+    return dict(found)
+
+
 def new_run_id(now: datetime) -> str:
     return f"run-{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
@@ -75,9 +92,14 @@ class Orchestrator:
         """Once per run, before any organization: flush the outbox, expire approvals, find the orgs."""
         self.s.log.flush_outbox()
         expire_approvals(self.s, run_id)
-        orgs = [o for o in self.s.state.list_orgs() if not org_ids or o.organization_id in org_ids]
+        stored = self.s.state.list_orgs()
+        orgs = [o for o in stored if not org_ids or o.organization_id in org_ids]
         unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
-        return orgs, [f"{org}: unknown organization" for org in unknown]
+        shared = shared_accounts(stored)
+        refused = [f"{o.organization_id}: not run: {'; '.join(shared[o.organization_id])} (an account belongs to "
+                   "one organization; disconnect it from all but one)" for o in orgs if o.organization_id in shared]
+        orgs = [o for o in orgs if o.organization_id not in shared]
+        return orgs, [f"{org}: unknown organization" for org in unknown] + refused
 
     def run_orgs(self, orgs: list[OrgPolicy], run_id: str, dry_run: bool) -> tuple[list[dict[str, Any]], list[str]]:
         """These organizations, `org_concurrency` at a time, then their measurements due now."""

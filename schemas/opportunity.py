@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -47,6 +48,38 @@ def _no_bad_numbers(value: Any, path: str = "evidence") -> None:
             _no_bad_numbers(item, f"{path}[{index}]")
 
 
+# Evidence fields that hold money (at any depth): a non-negative decimal, as a string or a JSON number.
+EVIDENCE_MONEY_KEYS = frozenset({"spend", "cost", "conversion_value", "conversions_value", "revenue", "value",
+                                 "budget", "daily_budget", "cpa", "cpc", "avg_cpc", "bid", "cpc_bid"})
+EVIDENCE_MONEY_SUFFIXES = ("_spend", "_cost", "_value", "_revenue", "_budget", "_cpa", "_cpc", "_bid")
+_PLAIN_DECIMAL = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,9})?$")
+
+
+def _is_money_key(key: str) -> bool:
+    name = key.lower()
+    return name in EVIDENCE_MONEY_KEYS or name.endswith(EVIDENCE_MONEY_SUFFIXES)
+
+
+def _money_problems(value: Any, path: str = "evidence") -> list[str]:
+    """Every money field in the evidence that is not a plain non-negative decimal (spec §1: money is a
+    decimal string or number; negative, NaN/infinity and trailing text are refused)."""
+    problems: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if _is_money_key(str(key)) and not isinstance(item, dict | list) and item is not None:
+                number = item if isinstance(item, str) else repr(item)
+                if isinstance(item, bool) or not isinstance(item, str | int | float | Decimal) \
+                        or not _PLAIN_DECIMAL.match(number.strip() if isinstance(item, str) else str(item)):
+                    problems.append(f"{where} must be a non-negative decimal amount, got {number[:40]!r}")
+                continue
+            problems += _money_problems(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            problems += _money_problems(item, f"{path}[{index}]")
+    return problems
+
+
 class Opportunity(FrozenModel):
     schema_version: Literal[1]
     opportunity_id: OpportunityId
@@ -67,6 +100,9 @@ class Opportunity(FrozenModel):
     @classmethod
     def _finite_evidence(cls, value: dict[str, Any]) -> dict[str, Any]:
         _no_bad_numbers(value)
+        problems = _money_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
         return value
 
     @model_validator(mode="after")

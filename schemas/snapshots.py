@@ -6,7 +6,7 @@ reads as they can and answer one `Snapshot` per request key. Parts not requested
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -57,12 +57,19 @@ class AccountState(FrozenModel):
     min_daily_budget: Money = Decimal("1.00")  # the platform minimum for a budget
 
 
+# The last time zone on earth to finish a calendar day (UTC-12): a date in an unknown zone ends by then.
+LAST_ZONE_TO_END_A_DAY = timezone(timedelta(hours=-12))
+
+
 class CampaignState(FrozenModel):
     campaign_id: str
     name: str
     status: Literal["ENABLED", "PAUSED", "REMOVED"]
     labels: tuple[str, ...] = ()
-    start_date: date | None = None
+    start_date: date | None = None  # in the account's time zone
+    # When the campaign's runtime counts from: its start time when the platform states one, else the END of
+    # its start date in the account's time zone (a campaign may have started at any time that day).
+    started_at: ZonedDatetime | None = None
     bidding: BiddingScheme
     budget_id: str | None = None
     channel: str | None = None  # advertising channel type (Google Ads: "SEARCH", "DISPLAY", ...); None = unknown

@@ -131,6 +131,7 @@ class _Reader:
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo("UTC")
         self.zone = zone
+        self.zone = zone
         self.today = now.astimezone(zone).date()
         self._budgets: tuple[AccountBudget, ...] | None = None
 
@@ -213,7 +214,20 @@ class _Reader:
         return found
 
 
-def _campaign_state(row: Any, labels: list[str]) -> tuple[CampaignState | None, str | None]:
+def _start(value: str, zone: ZoneInfo) -> tuple[date | None, datetime | None]:
+    """`campaign.start_date_time` ("yyyy-MM-dd HH:mm:ss", account time zone) as a date and the instant the
+    runtime counts from. Midnight is what the API stores for a date-only start (and for a campaign created
+    later that day), so it counts from the end of that day; another time of day is taken as stated."""
+    if not value:
+        return None, None
+    day = date.fromisoformat(value[:10])
+    clock = value[11:19]
+    if clock and clock != "00:00:00":
+        return day, datetime.fromisoformat(f"{value[:10]}T{clock}").replace(tzinfo=zone)
+    return day, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+
+
+def _campaign_state(row: Any, labels: list[str], zone: ZoneInfo) -> tuple[CampaignState | None, str | None]:
     campaign = row.campaign
     scheme, name = scheme_from_campaign(campaign)
     if scheme is None:
@@ -221,12 +235,13 @@ def _campaign_state(row: Any, labels: list[str]) -> tuple[CampaignState | None, 
     status = campaign.status.name
     if status not in ("ENABLED", "PAUSED", "REMOVED"):
         return None, f"campaign {campaign.id}: unknown status {status}"
-    start = date.fromisoformat(campaign.start_date_time[:10]) if campaign.start_date_time else None
+    start, started_at = _start(campaign.start_date_time, zone)
     budget_id = str(row.campaign_budget.id) if row.campaign_budget.id else None
     channel = campaign.advertising_channel_type.name
     learning = campaign.bidding_strategy_system_status.name
     return CampaignState(campaign_id=str(campaign.id), name=campaign.name, status=status,
-                         labels=tuple(sorted(labels)), start_date=start, bidding=scheme, budget_id=budget_id,
+                         labels=tuple(sorted(labels)), start_date=start, started_at=started_at, bidding=scheme,
+                         budget_id=budget_id,
                          channel=None if channel in ("UNSPECIFIED", "UNKNOWN") else channel,
                          learning_status=None if learning in ("UNSPECIFIED", "UNKNOWN") else learning), None
 
@@ -266,6 +281,7 @@ class _Read:
 
     customer_id: str
     currency: str
+    zone: ZoneInfo
     campaigns: dict[str, Any]
     labels: dict[str, list[str]]
     total_daily_budget: Decimal | None
@@ -286,7 +302,7 @@ def _campaign_parts(request: SnapshotRequest, read: _Read, values: dict[str, Any
         missing.append(f"campaign {campaign_id}")
         return
     if P.CAMPAIGN in parts:
-        values["campaign"], problem = _campaign_state(row, read.labels.get(campaign_id, []))
+        values["campaign"], problem = _campaign_state(row, read.labels.get(campaign_id, []), read.zone)
         missing.extend([problem] if problem else [])
     if P.BUDGET in parts and row.campaign_budget.id:
         values["budget"] = _budget_state(row.campaign_budget)
@@ -350,6 +366,7 @@ def read_snapshots(search: Search, customer_id: str, requests: list[SnapshotRequ
     read = _Read(
         customer_id=customer_id,
         currency=reader.currency,
+        zone=reader.zone,
         campaigns=campaigns,
         labels=reader.labels(plan.labels) if plan.labels else {},
         total_daily_budget=reader.total_daily_budget() if plan.account else None,

@@ -43,6 +43,7 @@ def load_orgs(path: str | Path, *, check_policy: PolicyCheck | None = None) -> l
     policies: list[OrgPolicy] = []
     problems: list[InputFileError] = []
     seen: set[str] = set()
+    owners: dict[str, str] = {}  # platform account -> the organization it is connected to
     for index, entry in enumerate(entries, start=1):
         where = (*top, index - 1)
         name = entry.get("organization_id") if isinstance(entry, dict) else None
@@ -64,6 +65,13 @@ def load_orgs(path: str | Path, *, check_policy: PolicyCheck | None = None) -> l
                 problems += [OrgConfigError(path, f"{label}: {message}", locate((*where, *field)) or locate(where))
                              for field, message in refused]
                 continue
+        taken = [f"{account} is already connected to {owners[account]}"
+                 for account in connected_accounts(policy) if account in owners]
+        if taken:  # an action for one org must never be able to touch another's account
+            problems += [OrgConfigError(path, f"{label}: {message}", locate((*where, "connected")) or locate(where))
+                         for message in taken]
+            continue
+        owners.update((account, policy.organization_id) for account in connected_accounts(policy))
         seen.add(policy.organization_id)
         policies.append(policy)
     if len(problems) == 1:
@@ -71,6 +79,12 @@ def load_orgs(path: str | Path, *, check_policy: PolicyCheck | None = None) -> l
     if problems:
         raise InputFileProblems(problems)
     return policies
+
+
+def connected_accounts(policy: OrgPolicy) -> list[str]:
+    """The platform accounts an organization connects, named for people."""
+    return [*(f"Google Ads customer {c}" for c in policy.connected.google_ads_customer_ids),
+            *(f"ActiveCampaign account {a.account_id}" for a in policy.connected.activecampaign)]
 
 
 def _refused_limits(policy: OrgPolicy, check_policy: PolicyCheck) -> list[tuple[tuple[str, ...], str]]:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from connectors.local.codec import ts
 from connectors.local.opportunities import read_opportunity_file
-from connectors.local.orgs import PolicyCheck, load_orgs
+from connectors.local.orgs import OrgConfigError, PolicyCheck, connected_accounts, load_orgs
+from schemas.policy import OrgPolicy
 
 if TYPE_CHECKING:
     from connectors.local.store import LocalStore
@@ -40,6 +41,8 @@ def seed_embedded_default(store: LocalStore, samples_dir: str | Path, now: datet
         sample_opportunities = read_opportunity_file(samples / OPPORTUNITIES_FILE)
         fixture = load_fixture(samples / SANDBOX_FILE)
     extra_orgs = load_orgs(orgs_file, check_policy=check_policy) if orgs_file else []
+    if orgs_file and extra_orgs:
+        _refuse_shared_accounts(orgs_file, extra_orgs, [*store.list_orgs(), *(sample_orgs if include_samples else [])])
     extra_opportunities = read_opportunity_file(Path(opportunities_file)) if opportunities_file else []
     with store.db.write() as tx:
         fresh = include_samples and tx.execute("SELECT 1 FROM meta WHERE key = 'seeded_at'").fetchone() is None
@@ -54,6 +57,17 @@ def seed_embedded_default(store: LocalStore, samples_dir: str | Path, now: datet
         if extra_opportunities:
             store.load_opportunities(extra_opportunities)
     return fresh
+
+
+def _refuse_shared_accounts(path: str | Path, incoming: list[OrgPolicy], others: list[OrgPolicy]) -> None:
+    """An account of an incoming organization already connected to another organization is refused."""
+    replaced = {p.organization_id for p in incoming}
+    owners = {account: p.organization_id for p in others if p.organization_id not in replaced
+              for account in connected_accounts(p)}
+    problems = [f"organization {p.organization_id}: {account} is already connected to {owners[account]}"
+                for p in incoming for account in connected_accounts(p) if account in owners]
+    if problems:
+        raise OrgConfigError(path, "; ".join(problems))
 
 
 def reset_embedded_default(store: LocalStore, samples_dir: str | Path, now: datetime, *,

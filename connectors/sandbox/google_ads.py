@@ -12,7 +12,7 @@ Operations are in `google_ads_ops.py`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -142,8 +142,11 @@ class _Reader:
         c = self.campaign
         if c is None:
             return None
+        start = _start(c)
+        # Sandbox accounts keep UTC days; a start date alone counts from the end of that day.
+        started_at = datetime.combine(start + timedelta(days=1), time.min, tzinfo=UTC) if start else None
         return CampaignState(campaign_id=c["campaign_id"], name=c["name"], status=c["status"],
-                             labels=tuple(c.get("labels", ())), start_date=c.get("start_date"),
+                             labels=tuple(c.get("labels", ())), start_date=start, started_at=started_at,
                              bidding=BiddingScheme.model_validate(c["bidding"]), budget_id=c.get("budget_id"),
                              learning_status=bidding_system_status(self.ents, c["campaign_id"], self.today))
 

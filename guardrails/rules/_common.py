@@ -7,7 +7,7 @@ threshold is never rounded back under it; rounding happens only in what is repor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from guardrails.context import GuardrailContext
 from schemas.common import Outcome
-from schemas.snapshots import Performance
+from schemas.snapshots import LAST_ZONE_TO_END_A_DAY, Performance
 from schemas.verdict import RuleResult
 
 HUNDRED = Decimal(100)
@@ -83,9 +83,10 @@ def hours_between(earlier: datetime, later: datetime) -> Decimal:
     return Decimal(micros) / Decimal(3_600_000_000)
 
 
-def start_of_day_utc(day: date) -> datetime:
-    """Campaign start dates carry no zone: we take midnight UTC of that day."""
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def end_of_day_anywhere(day: date) -> datetime:
+    """The latest instant a calendar day (in an unknown time zone) can end: a campaign with only a start
+    date is counted from there, so its runtime is never overstated."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LAST_ZONE_TO_END_A_DAY)
 
 
 def roas_above(perf: Performance, threshold: Decimal) -> bool:

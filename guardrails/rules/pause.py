@@ -12,13 +12,13 @@ from guardrails.context import GuardrailContext
 from guardrails.rules._common import (
     allow,
     block,
+    end_of_day_anywhere,
     hours_between,
     needs_approval,
     not_applicable,
     perf_observed,
     roas_above,
     show,
-    start_of_day_utc,
 )
 from schemas.common import Platform
 from schemas.snapshots import Performance
@@ -72,12 +72,17 @@ def pause_min_runtime(ctx: GuardrailContext) -> RuleResult:
     minimum = ctx.limits.pause_min_runtime_hours
     campaign = ctx.snapshot.campaign if ctx.snapshot else None
     observed: dict[str, Any] = {"min_runtime_hours": minimum}
-    if campaign is None or campaign.start_date is None:
+    if campaign is None or (campaign.started_at is None and campaign.start_date is None):
         observed["start_date"] = None
         return block("pause_min_runtime", "the campaign's start date is unknown (fail closed)", observed)
-    started = start_of_day_utc(campaign.start_date)
+    # The platform's start time, else the end of the start date wherever on earth the account is.
+    if campaign.started_at is not None:
+        started = campaign.started_at
+    else:
+        assert campaign.start_date is not None
+        started = end_of_day_anywhere(campaign.start_date)
     runtime = hours_between(started, ctx.now)
-    observed.update(start_date=campaign.start_date, runtime_hours=show(runtime))
+    observed.update(start_date=campaign.start_date, counted_from=started, runtime_hours=show(runtime))
     if runtime < minimum:
         return block("pause_min_runtime", f"the campaign has run {show(runtime)} h, less than {minimum} h", observed)
     return allow("pause_min_runtime", f"the campaign has run {show(runtime)} h", observed)

@@ -21,7 +21,7 @@ from operator_ai.settings import SAMPLES_DIR
 from tests.e2e.harness import START, opportunity
 
 OPERATOR = Path(sys.executable).with_name("operator")
-OK = 0
+OK, ERROR = 0, 1
 ACME_ADS, ACME_ADS_2 = "1234567890", "2223334440"
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -118,3 +118,67 @@ def test_projected_monthly_spend_above_the_org_limit_needs_a_person(scratch: Pat
     row = _latest(cli)["opp-month-1"]
     assert row["status"] == "PENDING_APPROVAL"  # 2,777.50 x 30.4 = 84,436 > 84,000
     assert "a month" in _rule(row, "daily_spend_cap")["message"]
+
+
+PAUSE_111 = {"type": "pause_campaign", "target": {"customer_id": ACME_ADS, "campaign_id": "111"}, "params": {}}
+
+
+def test_bad_money_in_the_evidence_is_rejected_input(scratch: Path) -> None:
+    """Issue 13.7: money is a non-negative decimal — in every money field of the opportunity."""
+    evidence = {"window_days": 14, "conversions": 0, "conversion_value": "0"}
+    opportunities = [
+        opportunity("opp-negative", PAUSE_111, evidence={**evidence, "spend": "-612.40"}),
+        opportunity("opp-trailing", PAUSE_111, evidence={**evidence, "spend": "612.40abc"}),
+        opportunity("opp-nested", PAUSE_111, evidence={**evidence, "spend": "612.40",
+                                                       "search_terms": [{"text": "widgets", "cost": "-1"}]}),
+    ]
+    samples = _samples(scratch / "samples", opportunities, acme_limits={})
+    cli = _cli(scratch / "home", samples)
+    cli("run")
+    rows = _latest(cli)
+    for opp, field in (("opp-negative", "evidence.spend"), ("opp-trailing", "evidence.spend"),
+                       ("opp-nested", "evidence.search_terms[0].cost")):
+        assert rows[opp]["status"] == "REJECTED_INPUT", rows[opp]
+        assert field in rows[opp]["error_message"] and "non-negative decimal" in rows[opp]["error_message"]
+    assert not [r for r in rows.values() if r["status"] == "EXECUTED"]
+
+
+def test_an_account_connected_to_two_organizations_is_refused_at_load(scratch: Path) -> None:
+    """Issue 13.7: one Google Ads customer in two organizations — in one file, or in a second file naming an
+    account a stored organization already has — is refused with a clear error; nothing runs."""
+    import yaml
+
+    rogue = {"organization_id": "org-rogue", "autonomy": "autonomous", "rollout_phase": "full",
+             "connected": {"google_ads_customer_ids": [ACME_ADS]}}
+    samples = _samples(scratch / "samples", [opportunity("opp-pause", PAUSE_111)], acme_limits={})
+    orgs_file = scratch / "rogue.yaml"
+    orgs_file.write_text(yaml.safe_dump({"organizations": [rogue]}), encoding="utf-8")
+    cli = _cli(scratch / "home", samples, OPERATOR_ORGS_FILE=str(orgs_file))
+    done = cli("run", code=ERROR)
+    said = done.stdout + done.stderr
+    assert f"Google Ads customer {ACME_ADS} is already connected to org-acme" in said, said
+
+    both = yaml.safe_load((samples / "orgs.yaml").read_text(encoding="utf-8"))
+    both["organizations"].append(rogue)
+    (samples / "orgs.yaml").write_text(yaml.safe_dump(both), encoding="utf-8")
+    fresh = _cli(scratch / "home2", samples)
+    done = fresh("run", code=ERROR)
+    assert f"Google Ads customer {ACME_ADS} is already connected to org-acme" in done.stdout + done.stderr
+
+
+def test_pause_min_runtime_counts_from_the_end_of_the_start_date(scratch: Path) -> None:
+    """Issue 13.7: a campaign whose start date is three days ago has run at most 72 h + the time of day
+    since 00:00 UTC of that date, but possibly only 48 h + the time of day (it may have started just
+    before midnight): the pause must wait. Counted from 00:00 UTC it was allowed."""
+    samples = _samples(scratch / "samples", [opportunity("opp-young", {**PAUSE_111, "target": {
+        "customer_id": ACME_ADS, "campaign_id": "131"}})], acme_limits={})
+    fixture = json.loads((samples / "sandbox.json").read_text(encoding="utf-8"))
+    fixture["google_ads"][0]["campaigns"].append({
+        "campaign_id": "131", "name": "Widgets – New", "budget_id": "510", "started_days_ago": 3,
+        "metrics": {"cost": "600.00", "conversions": "0", "conversion_value": "0", "clicks": 700,
+                    "impressions": 9000}})
+    (samples / "sandbox.json").write_text(json.dumps(fixture), encoding="utf-8")
+    cli = _cli(scratch / "home", samples)
+    cli("run", "--org", "org-acme")
+    row = _latest(cli)["opp-young"]
+    assert row["status"] == "BLOCKED" and _rule(row, "pause_min_runtime")["outcome"] == "block", row

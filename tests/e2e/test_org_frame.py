@@ -113,3 +113,18 @@ def test_a_key_error_inside_an_adapter_is_not_a_missing_connector(make_env: Call
     assert any(r.exc_info and r.exc_info[0] is KeyError for r in caplog.records)
     env.run([ACME])  # the adapter works again: the action is judged afresh and executes
     assert env.record("opp-key").status == ActionStatus.EXECUTED
+
+
+def test_organizations_sharing_an_account_are_not_run(make_env: Callable[..., Env], scratch: Path) -> None:
+    """Issue 13.7: however two stored organizations came to share an account, neither is run."""
+    from schemas.policy import ConnectedAccounts, OrgPolicy
+
+    env = make_env(samples=samples_dir(scratch / "samples", [opportunity("opp-pause", {
+        "type": "pause_campaign", "target": {"customer_id": ACME_ADS, "campaign_id": "111"}, "params": {}})]))
+    env.services.state.put_org(OrgPolicy(organization_id="org-rogue",
+                                         connected=ConnectedAccounts(google_ads_customer_ids=(ACME_ADS,))))
+    summary = env.run()
+    refused = [e for e in summary.errors if "not run" in e]
+    assert {e.split(":")[0] for e in refused} == {ACME, "org-rogue"}
+    assert f"Google Ads customer {ACME_ADS} is connected to org-acme, org-rogue" in refused[0]
+    assert env.spy(Platform.GOOGLE_ADS).applied_keys() == [] and env.campaign("111")["status"] == "ENABLED"

@@ -68,12 +68,17 @@ START = date(2026, 11, 17)
 MIDNIGHT = datetime(2026, 11, 17, tzinfo=UTC)
 
 
+# A start date alone counts from the end of that day wherever the account is (UTC-12: 36 h after midnight UTC).
+DATE_ONLY_START = MIDNIGHT + timedelta(hours=36)
+
+
 @pytest.mark.parametrize(
     ("now", "expected"),
     [
-        (MIDNIGHT + timedelta(hours=72) - timedelta(microseconds=1), BLOCK),
-        (MIDNIGHT + timedelta(hours=72), ALLOW),
-        (MIDNIGHT + timedelta(hours=72, microseconds=1), ALLOW),
+        (DATE_ONLY_START + timedelta(hours=72) - timedelta(microseconds=1), BLOCK),
+        (DATE_ONLY_START + timedelta(hours=72), ALLOW),
+        (DATE_ONLY_START + timedelta(hours=72, microseconds=1), ALLOW),
+        (MIDNIGHT + timedelta(hours=72), BLOCK),  # the old reading (00:00 UTC of the date) let this through
         (MIDNIGHT - timedelta(hours=1), BLOCK),  # starts in the future
     ],
 )
@@ -82,6 +87,15 @@ def test_pause_min_runtime_boundaries(now: datetime, expected: Outcome) -> None:
     result = pause_min_runtime(f.pause_ctx(snap=snap, now=now))
     assert result.outcome == expected
     assert result.observed["start_date"] == "2026-11-17"
+
+
+def test_pause_min_runtime_counts_from_the_stated_start_time() -> None:
+    """Issue 13.7: a campaign the platform says started at 20:00 on its start date counts from 20:00."""
+    started = MIDNIGHT + timedelta(hours=20)
+    snap = f.snapshot(campaign=f.campaign(start_date=START, started_at=started))
+    assert pause_min_runtime(f.pause_ctx(snap=snap, now=started + timedelta(hours=71, minutes=59))).outcome == BLOCK
+    allowed = pause_min_runtime(f.pause_ctx(snap=snap, now=started + timedelta(hours=72)))
+    assert allowed.outcome == ALLOW and allowed.observed["counted_from"] == started.isoformat()
 
 
 def test_pause_min_runtime_unknown_start_blocks() -> None:
