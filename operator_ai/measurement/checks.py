@@ -33,7 +33,9 @@ class OrgChecks:
     def __init__(self, services: Services, policy: OrgPolicy, now: datetime) -> None:
         self.s, self.policy, self.now = services, policy, now
         self.org = policy.organization_id
-        self.held_accounts: set[str] = set()
+        # accounts under a tracking hold: the stored ones until this run's breaker check updates them (a held
+        # rollback retried before the check must still wait)
+        self.held_accounts: set[str] = {h.account_id for h in breaker.active_holds(services.state, self.org)}
 
     @cached_property
     def limits(self) -> Limits:

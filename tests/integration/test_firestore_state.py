@@ -195,3 +195,21 @@ def test_an_unreachable_firestore_is_a_store_error(firestore_emulator, monkeypat
     with pytest.raises(StoreError):
         store.get_org("org-acme")
     assert time.monotonic() - started < 15  # bounded by the deadline, not the client's minutes of retries
+
+
+# ---------------------------------------------------------------------- tracking holds (issue 14)
+
+
+def test_tracking_holds_are_kept_per_account_and_replaced(state):
+    from connectors.base import HoldStore
+    from schemas.impact import TrackingHold
+
+    assert isinstance(state, HoldStore) and state.tracking_holds("org-acme") == []
+    hold = TrackingHold(organization_id="org-acme", account_id="1234567890", active=True, set_at=NOW,
+                        reason="conversions collapsed", evidence={"campaigns_collapsed": "3 of 3"})
+    state.put_tracking_hold(hold)
+    state.put_tracking_hold(hold.model_copy(update={"account_id": "2222222222"}))
+    cleared = hold.model_copy(update={"active": False, "cleared_at": NOW + timedelta(days=1), "set_by": "ana"})
+    state.put_tracking_hold(cleared)
+    assert state.tracking_holds("org-acme") == [cleared, hold.model_copy(update={"account_id": "2222222222"})]
+    assert state.tracking_holds("org-beta") == []
