@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from connectors.local import LocalStore
@@ -121,7 +120,6 @@ def _place(path: Path, content: object) -> None:
         path.write_text(str(content), encoding="utf-8")
 
 
-@hypothesis_settings(max_examples=25)
 @given(orgs=_CONTENT, orgs_suffix=st.sampled_from([".yaml", ".json", ".yml"]), opportunities=_CONTENT,
        opportunities_suffix=st.sampled_from([".jsonl", ".json"]), scoped=st.booleans())
 def test_random_broken_files_never_stop_the_stop(tmp_path_factory: pytest.TempPathFactory, orgs: object,

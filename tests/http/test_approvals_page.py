@@ -65,7 +65,7 @@ def test_the_page_shows_what_why_rules_rollback_and_time_left(approvals_stack: F
     page = session.get(approvals_stack.url("approvals"), timeout=30)
     assert page.status_code == 200
     html = page.text
-    for text in ("Raise &#x27;Gadgets – Generic&#x27; budget by 30 %", "budget increase pct",
+    for text in ("Raise &#39;Gadgets – Generic&#39; budget by 30 %", "budget increase pct",
                  "budget increase of 30.00% is above 20%", "70.00", "91.00", "Fully reversible",
                  "left to decide", "Every rule checked", 'name="csrf_token"', "Signed in as <b>jane@acme.example</b>",
                  "SANDBOX"):
@@ -91,9 +91,9 @@ def test_hostile_opportunity_text_is_escaped(start_functions: StartFunctions, ho
     run_all(functions, {"org_ids": ["org-acme"]})
     session = signed_in(functions)
     html = session.get(functions.url("approvals"), timeout=30).text
-    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt; Win-back" in html
-    assert "&lt;img src=x onerror=alert(&#x27;rationale&#x27;)&gt;" in html
-    assert "&quot;&gt;&lt;iframe src=//evil.example&gt;&lt;/iframe&gt;" in html
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Win-back" in html  # markupsafe, as Jinja2 escapes
+    assert "&lt;img src=x onerror=alert(&#39;rationale&#39;)&gt;" in html
+    assert "&#34;&gt;&lt;iframe src=//evil.example&gt;&lt;/iframe&gt;" in html
     for tag in ("<script", "<img", "<iframe"):
         assert tag not in html, tag
     hostile = next(p for p in page_json(session, functions)["pending"] if p["opportunity_id"] == "opp-acme-hostile")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from tests.http.conftest import OperatorState, StartFunctions, run_all
+from tests.http.conftest import OperatorState, StartFunctions, run_all, signed_in
 from tests.http.servers import SHARED_SECRET, KeyServer, WebhookFake
 
 SCHEDULER = "scheduler@acme-ops.iam.gserviceaccount.com"
@@ -114,8 +114,10 @@ def test_a_run_notifies_each_org_with_signed_approval_links(start_functions: Sta
     assert len(link_urls) == len(pending)  # the samples name one Scout approver per opportunity
     assert all(label.endswith("as jane@acme.example") for url, label in links if "?link=" in url)
     assert any(url == functions.url("approvals") for url, _ in links)
-    # the link opens that action's page on the approval function, for that person
+    # the link opens that action's page on the approval function, for the signed-in approver (never on its own)
     token = parse_qs(urlparse(link_urls[0]).query)["link"][0]
-    page = requests.get(functions.url("approvals"), params={"link": token, "format": "json"}, timeout=30).json()
+    assert requests.get(functions.url("approvals"), params={"link": token}, timeout=30).status_code == 401
+    page = signed_in(functions).get(functions.url("approvals"), params={"link": token, "format": "json"},
+                                    timeout=30).json()
     assert page["approver"] == "jane@acme.example" and page["organization_id"] == "org-acme"
     assert len(page["pending"]) == 1 and page["pending"][0]["action_id"] in pending

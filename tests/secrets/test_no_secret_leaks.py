@@ -110,6 +110,7 @@ def scan_files(root: Path) -> list[str]:
 
 def in_process(home: Path, llm: FakeMessagesApi) -> list[str]:
     """A run, approvals, a rollback and the HTTP surface in this process; returns response texts."""
+    from connectors.base import ApprovalError
     from operator_ai.approvals import decide
     from operator_ai.orchestrator import Orchestrator
     from operator_ai.settings import Settings
@@ -125,7 +126,10 @@ def in_process(home: Path, llm: FakeMessagesApi) -> list[str]:
             "the Anthropic key was never used: the scan would prove nothing about it"
         outputs = [json.dumps(summary.model_dump(mode="json"))]
         for pending in services.state.list_pending("org-acme")[:3]:
-            outputs.append(repr(decide(services, pending.action_id, approve=True, approver="jane@acme.example")))
+            try:
+                outputs.append(repr(decide(services, pending.action_id, approve=True, approver="jane@acme.example")))
+            except ApprovalError as refused:  # e.g. the hourly limit is full: the refusal is output too
+                outputs.append(str(refused))
         executor = RollbackExecutor(services.log, services.state, services.connectors, services.clock)
         outputs += [repr(o) for o in executor.rollback_since("org-acme", summary.started_at, actor="ops@acme.example",
                                                              run_id="rollback-secrets")]
