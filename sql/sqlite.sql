@@ -66,9 +66,15 @@ CREATE TABLE IF NOT EXISTS action_heads (
   verdict         TEXT,             -- the final measured verdict (successful, failed, ...), if any
   event_time      TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS action_heads_org_time ON action_heads (organization_id, event_time);
-CREATE INDEX IF NOT EXISTS action_heads_org_status ON action_heads (organization_id, status, event_time);
-CREATE INDEX IF NOT EXISTS action_heads_org_type ON action_heads (organization_id, action_type, event_time);
+-- Newest first within an org (row_no breaks ties, so no sort), per status and per type; titles for search.
+DROP INDEX IF EXISTS action_heads_org_time;
+DROP INDEX IF EXISTS action_heads_org_status;
+DROP INDEX IF EXISTS action_heads_org_type;
+CREATE INDEX IF NOT EXISTS action_heads_org_recent ON action_heads (organization_id, event_time, row_no);
+CREATE INDEX IF NOT EXISTS action_heads_org_status_recent ON action_heads (organization_id, status, event_time, row_no);
+CREATE INDEX IF NOT EXISTS action_heads_org_type_recent ON action_heads (organization_id, action_type, event_time,
+                                                                         row_no);
+CREATE INDEX IF NOT EXISTS action_heads_org_title ON action_heads (organization_id, title, action_id);
 CREATE TRIGGER IF NOT EXISTS action_heads_track AFTER INSERT ON actions_log
 BEGIN
   INSERT INTO action_heads (action_id, organization_id, seq, row_no, status, action_type, platform, campaign,

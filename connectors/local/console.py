@@ -14,6 +14,7 @@ from connectors.local.db import Database
 from connectors.local.log import _COLUMNS, _record
 from schemas.records import ActionRecord
 
+COUNT_CAP = 10_000  # a history page says "more than 10,000" rather than counting further
 _FILTERS = (("status", "h.status = ?"), ("action_type", "h.action_type = ?"), ("platform", "h.platform = ?"),
             ("campaign", "h.campaign = ?"))
 
@@ -55,11 +56,15 @@ class SqliteConsoleReads:
             params.extend([_like(str(filters["q"])), str(filters["q"])])
         clause = " AND ".join(where)
         conn = self.db.connection()
-        total = int(conn.execute(f"SELECT count(*) FROM action_heads h WHERE {clause}",  # noqa: S608
-                                 params).fetchone()[0])
+        # counted up to COUNT_CAP + 1 (a broad search does not count every match); the page is chosen in the
+        # index alone and only its rows are read from the log
+        total = int(conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM action_heads h WHERE {clause} "  # noqa: S608
+                                 "LIMIT ?)", [*params, COUNT_CAP + 1]).fetchone()[0])
         rows = conn.execute(
-            f"SELECT {_LIGHT} FROM action_heads h JOIN actions_log l ON l.row_no = h.row_no WHERE {clause} "  # noqa: S608
-            "ORDER BY h.event_time DESC, h.row_no DESC LIMIT ? OFFSET ?", [*params, int(limit), int(offset)],
+            f"SELECT {_LIGHT} FROM (SELECT h.row_no, h.event_time FROM action_heads h WHERE {clause} "  # noqa: S608
+            "ORDER BY h.event_time DESC, h.row_no DESC LIMIT ? OFFSET ?) AS p "
+            "JOIN actions_log l ON l.row_no = p.row_no ORDER BY p.event_time DESC, p.row_no DESC",
+            [*params, int(limit), int(offset)],
         ).fetchall()
         return [_record(row) for row in rows], total
 

@@ -119,6 +119,8 @@ def test_history_filters_searches_and_paginates(console: Console) -> None:
     assert _json(victor, "/console/actions", q="100%_no_such")["page"]["total"] == 0  # LIKE wildcards are text
     assert _json(victor, "/console/actions", campaign="117")["page"]["total"] >= 1
     assert _json(victor, "/console/actions", since="2099-01-01")["page"]["total"] == 0
+    paged = _json(victor, "/console/actions", page="2")["page"]
+    assert paged["page"] == 2 and paged["rows"] == [] and paged["total"] == everything["total"]  # < 50 in all
     assert victor.get("/console/actions", query_string={"status": "NOPE"}).status_code == 400
     assert victor.get("/console/actions", query_string={"since": "yesterday-ish"}).status_code == 400
 
@@ -427,3 +429,14 @@ def test_the_overview_counts_final_measured_verdicts_and_rollbacks(console: Cons
     assert (impact["successful"], impact["failed"], impact["inconclusive"]) == (1, 1, 1)  # not the interim one
     chart = _json(console.client(VICTOR), "/console/action", id=rows[0].action_id)["page"]["chart"]
     assert [b["label"] for b in chart["bars"]] == ["24h before: 40", "24h after: 44", "7d before: 40", "7d after: 44"]
+
+
+def test_history_counts_up_to_a_cap(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.local import console as sqlite_console
+    from operator_ai.http.console import views
+
+    monkeypatch.setattr(sqlite_console, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    page = _json(console.client(VICTOR), "/console/actions")["page"]
+    assert (page["total"], page["more"], page["pages"]) == (3, True, 1) and len(page["rows"]) > 3
+    assert "more than 3 actions" in console.client(VICTOR).get("/console/actions").get_data(as_text=True)

@@ -17,6 +17,7 @@ from schemas.policy import KillSwitch, OrgPolicy
 
 IMPACT_DAYS = 30
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class History:
     page: int
     pages: int
     facets: dict[str, list[str]] = field(default_factory=dict)
+    more: bool = False  # more than `total` match (counting stops at COUNT_CAP)
 
 
 def history(services: Services, org: str, filters: dict[str, Any], shown: dict[str, str], page: int) -> History:
@@ -207,7 +209,9 @@ def history(services: Services, org: str, filters: dict[str, Any], shown: dict[s
                             r.event_time.isoformat(timespec="seconds"), person_of(r),
                             (r.error_message or (r.verdict.summary() if r.verdict else ""))[:160])
                  for r in records)
-    return History(shown, rows, total, page, max(1, -(-total // PAGE_SIZE)), reads.facets())
+    more = total > COUNT_CAP  # counted up to the cap: "more than 10,000", and the pages up to there
+    total = min(total, COUNT_CAP)
+    return History(shown, rows, total, page, max(1, -(-total // PAGE_SIZE)), reads.facets(), more)
 
 
 # --------------------------------------------------------------------------- policy
