@@ -22,9 +22,10 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import requests
 from google.api_core.exceptions import GoogleAPIError
@@ -46,14 +47,30 @@ def _order_key(record: ActionRecord) -> tuple[int, datetime]:
     return record.seq, record.event_time
 
 
-class OutboxActionsLog:
-    """`ActionsLog` port: delegates to `inner`, spooling to `directory` whenever a write fails."""
+class Spool(Protocol):
+    """Where failed batches wait, durably: a directory (`FileSpool`, the embedded default and tests) or
+    Firestore (`connectors.firestore.spool.FirestoreSpool`, the gcp backend: nothing on a Cloud Functions
+    instance survives it). `write` returns only once the batch is durable, else raises."""
 
-    def __init__(self, inner: ActionsLog, directory: Path, *, cooldown_s: float = 30.0,
+    where: str
+
+    def lock(self) -> AbstractContextManager[Any]: ...
+    def has_segments(self) -> bool: ...
+    def write(self, records: Sequence[ActionRecord]) -> None: ...
+    def read(self) -> list[tuple[str, list[ActionRecord]]]: ...
+    def delete(self, key: str) -> None: ...
+
+
+class OutboxActionsLog:
+    """`ActionsLog` port: delegates to `inner`, spooling to `spool` (a directory or a `Spool`) whenever a
+    write fails. When the spool fails too, `append` raises: the write-ahead row is not durable anywhere,
+    so the caller must not make the platform call."""
+
+    def __init__(self, inner: ActionsLog, spool: Path | str | Spool, *, cooldown_s: float = 30.0,
                  monotonic: Callable[[], float] = time.monotonic):
         self.inner = inner
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.spool: Spool = FileSpool(Path(spool)) if isinstance(spool, (str, Path)) else spool
+        self.directory: Path | None = getattr(self.spool, "directory", None)  # a FileSpool's (tests, tools)
         # After a failed write, appends spool straight away for `cooldown_s` instead of each waiting out
         # the store's retry deadline again; `flush_outbox()` always tries.
         self.cooldown_s = cooldown_s
@@ -65,13 +82,13 @@ class OutboxActionsLog:
     def append(self, records: Sequence[ActionRecord]) -> None:
         if not records:
             return
-        with self._locked():
+        with self.spool.lock():
             if self._monotonic() < self._down_until:  # the store failed moments ago: do not wait again
                 self._spool(records)
                 return
-            if self._segments():
+            if self.spool.has_segments():
                 self._flush_locked()
-            if self._segments():  # the store is still down: queue behind what is already waiting
+            if self.spool.has_segments():  # the store is still down: queue behind what is already waiting
                 self._spool(records)
                 return
             try:
@@ -80,10 +97,19 @@ class OutboxActionsLog:
                 self._failed(error)
                 self._spool(records)
 
+    def _spool(self, records: Sequence[ActionRecord]) -> None:
+        try:
+            self.spool.write(records)
+        except WRITE_FAILURES as error:
+            logger.error("outbox %s refused %d record(s) too (%s): they are durable nowhere",
+                         self.spool.where, len(records), type(error).__name__)
+            raise StoreError(f"neither the actions log nor the outbox ({self.spool.where}) accepted "
+                             f"{len(records)} record(s): {type(error).__name__}") from error
+
     def flush_outbox(self) -> int:
         """Send spooled records to the store in order; answer how many went. Stops at the first segment
         the store refuses (it stays spooled for the next run)."""
-        with self._locked():
+        with self.spool.lock():
             return self._flush_locked() + self.inner.flush_outbox()
 
     @property
@@ -93,7 +119,7 @@ class OutboxActionsLog:
 
     def spooled(self) -> list[ActionRecord]:
         """The records waiting in the outbox, in the order they will be sent."""
-        return [record for _, records in self._read_segments() for record in records]
+        return [record for _, records in self.spool.read() for record in records]
 
     # ------------------------------------------------------------------ reads (store + spool)
 
@@ -108,7 +134,7 @@ class OutboxActionsLog:
         return found
 
     def events(self, action_id: str) -> list[ActionRecord]:
-        spooled = [r for _, records in self._read_segments() for r in records if r.action_id == action_id]
+        spooled = [r for _, records in self.spool.read() for r in records if r.action_id == action_id]
         merged = {r.event_id: r for r in self.inner.events(action_id)}
         for record in spooled:
             merged.setdefault(record.event_id, record)
@@ -139,10 +165,60 @@ class OutboxActionsLog:
         rows.sort(key=lambda r: r.event_time, reverse=True)
         return rows[: max(0, limit)]
 
-    # ------------------------------------------------------------------ spool files
+    # ------------------------------------------------------------------ flushing
+
+    def _flush_locked(self) -> int:
+        flushed = 0
+        for key, records in self.spool.read():
+            try:
+                self.inner.append(records)
+            except WRITE_FAILURES as error:
+                self._failed(error)
+                logger.warning("outbox flush stopped at %s: it stays spooled", key)
+                break
+            self.spool.delete(key)
+            flushed += len(records)
+        else:
+            self._down_until = 0.0  # everything went through: the store is back
+        if flushed:
+            logger.info("outbox flushed %d record(s) from %s", flushed, self.spool.where)
+        return flushed
+
+    def _failed(self, error: BaseException) -> None:
+        self._down_until = self._monotonic() + self.cooldown_s
+        logger.warning("actions log write failed (%s); spooling to %s for the next %.0f s",
+                       type(error).__name__, self.spool.where, self.cooldown_s)
+
+    def _spooled_latest(self) -> dict[str, ActionRecord]:
+        latest: dict[str, ActionRecord] = {}
+        for _, records in self.spool.read():
+            for record in records:
+                held = latest.get(record.action_id)
+                if held is None or _order_key(record) >= _order_key(held):
+                    latest[record.action_id] = record
+        return latest
+
+def _matches(record: ActionRecord, organization_id: str | None, since: datetime | None,
+             statuses: Sequence[ActionStatus] | None, opportunity_id: str | None) -> bool:
+    return ((organization_id is None or record.organization_id == organization_id)
+            and (since is None or record.event_time >= since)
+            and (statuses is None or record.status in {ActionStatus(s) for s in statuses})
+            and (opportunity_id is None or record.opportunity_id == opportunity_id))
+
+
+class FileSpool:
+    """Segments in a directory: `000000000001-<rand>.jsonl`, one ActionRecord JSON per line, written to a
+    hidden temp file, fsync'd, renamed into place, directory fsync'd. A `flock` on `.lock` serialises
+    writers across threads and processes. Not for the gcp backend: a Cloud Functions instance's disk is
+    memory that disappears with it."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.where = str(self.directory)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def lock(self) -> Iterator[None]:
         with (self.directory / ".lock").open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -153,7 +229,10 @@ class OutboxActionsLog:
     def _segments(self) -> list[Path]:
         return sorted(self.directory.glob(f"*{_SUFFIX}"))
 
-    def _spool(self, records: Sequence[ActionRecord]) -> None:
+    def has_segments(self) -> bool:
+        return bool(self._segments())
+
+    def write(self, records: Sequence[ActionRecord]) -> None:
         """Write one segment durably: temp file, fsync, rename, fsync the directory."""
         segments = self._segments()
         number = int(segments[-1].name.split("-", 1)[0]) + 1 if segments else 1
@@ -167,55 +246,26 @@ class OutboxActionsLog:
         temp.rename(final)
         self._sync_directory()
 
-    def _flush_locked(self) -> int:
-        flushed = 0
-        segments = self._read_segments()
-        for path, records in segments:
-            try:
-                self.inner.append(records)
-            except WRITE_FAILURES as error:
-                self._failed(error)
-                logger.warning("outbox flush stopped at %s: it stays spooled", path.name)
-                break
-            path.unlink()
-            self._sync_directory()
-            flushed += len(records)
-        else:
-            self._down_until = 0.0  # everything went through: the store is back
-        if flushed:
-            logger.info("outbox flushed %d record(s) from %s", flushed, self.directory)
-        return flushed
-
-    def _failed(self, error: BaseException) -> None:
-        self._down_until = self._monotonic() + self.cooldown_s
-        logger.warning("actions log write failed (%s); spooling to %s for the next %.0f s",
-                       type(error).__name__, self.directory, self.cooldown_s)
-
-    def _read_segments(self) -> list[tuple[Path, list[ActionRecord]]]:
+    def read(self) -> list[tuple[str, list[ActionRecord]]]:
         """Every readable segment in order. A segment that no longer parses is renamed `.corrupt` and
         reported (kept for a person, never deleted) so it cannot block the ones behind it."""
-        segments: list[tuple[Path, list[ActionRecord]]] = []
+        segments: list[tuple[str, list[ActionRecord]]] = []
         for path in self._segments():
             try:
                 lines = path.read_text(encoding="utf-8").splitlines()
             except FileNotFoundError:  # flushed by another process meanwhile
                 continue
             try:
-                segments.append((path, [ActionRecord.model_validate_json(line) for line in lines if line]))
+                segments.append((path.name, [ActionRecord.model_validate_json(line) for line in lines if line]))
             except ValueError:
                 logger.error("outbox segment %s does not parse; kept as %s.corrupt", path, path.name)
                 with suppress(FileNotFoundError):
                     path.rename(path.with_name(path.name + ".corrupt"))
         return segments
 
-    def _spooled_latest(self) -> dict[str, ActionRecord]:
-        latest: dict[str, ActionRecord] = {}
-        for _, records in self._read_segments():
-            for record in records:
-                held = latest.get(record.action_id)
-                if held is None or _order_key(record) >= _order_key(held):
-                    latest[record.action_id] = record
-        return latest
+    def delete(self, key: str) -> None:
+        (self.directory / key).unlink()
+        self._sync_directory()
 
     def _sync_directory(self) -> None:
         fd = os.open(self.directory, os.O_RDONLY)
@@ -223,11 +273,3 @@ class OutboxActionsLog:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _matches(record: ActionRecord, organization_id: str | None, since: datetime | None,
-             statuses: Sequence[ActionStatus] | None, opportunity_id: str | None) -> bool:
-    return ((organization_id is None or record.organization_id == organization_id)
-            and (since is None or record.event_time >= since)
-            and (statuses is None or record.status in {ActionStatus(s) for s in statuses})
-            and (opportunity_id is None or record.opportunity_id == opportunity_id))

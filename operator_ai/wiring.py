@@ -183,11 +183,13 @@ def _gcp_services(settings: Settings, given: Callable[[], datetime] | None) -> S
     from connectors.bigquery import build_bigquery_experiments, build_bigquery_stores
     from connectors.content import ContentPlatform
     from connectors.firestore import build_firestore_stores
+    from connectors.firestore.spool import FirestoreSpool
 
     clock = given or OperatorClock(fixed=settings.now, wall=_wall)
 
-    log, opportunities = build_bigquery_stores(settings)
     state, artifacts = build_firestore_stores(settings)
+    # A refused write-ahead row waits in Firestore, beside the state: never on the instance's disk
+    log, opportunities = build_bigquery_stores(settings, spool=FirestoreSpool(state.client, prefix=state.names.prefix))
     proposer, writer, subject_writer = _llm_helpers(settings)
     connectors: dict[Platform, PlatformConnector] = {
         Platform.CONTENT: ContentPlatform(artifacts, writer, mode="LIVE", clock=clock),

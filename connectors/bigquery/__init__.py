@@ -15,7 +15,7 @@ from connectors.bigquery.client import CallPolicy, make_bigquery_client
 from connectors.bigquery.ddl import init_bigquery
 from connectors.bigquery.experiments import BigQueryExperimentStore
 from connectors.bigquery.opportunities import BigQueryOpportunitySource
-from connectors.outbox import OutboxActionsLog
+from connectors.outbox import OutboxActionsLog, Spool
 
 __all__ = [
     "BigQueryActionsLog",
@@ -47,10 +47,14 @@ def bigquery_client_for(settings: BigQuerySettings) -> Any:
     return make_bigquery_client(settings.gcp_project, endpoint=settings.bq_endpoint, location=settings.bq_location)
 
 
-def build_bigquery_stores(settings: BigQuerySettings) -> tuple[OutboxActionsLog, BigQueryOpportunitySource]:
+def build_bigquery_stores(settings: BigQuerySettings, *, spool: Spool | None = None,
+                          ) -> tuple[OutboxActionsLog, BigQueryOpportunitySource]:
+    """`spool`: where refused log writes wait (the gcp backend passes Firestore's); default: a directory
+    (`settings.outbox_path`), only for tools and tests: an instance's disk does not outlive it."""
     client = bigquery_client_for(settings)
     project = settings.gcp_project or ""
-    log = OutboxActionsLog(BigQueryActionsLog(client, project, settings.bq_dataset), settings.outbox_path)
+    log = OutboxActionsLog(BigQueryActionsLog(client, project, settings.bq_dataset),
+                           spool if spool is not None else settings.outbox_path)
     return log, BigQueryOpportunitySource(client, project, settings.bq_dataset)
 
 
