@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     approval_signing_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8080"
     notify_webhook_url: SecretStr | None = None
+    secret_manager_endpoint: str | None = None  # a local Secret Manager fake (tests); unset: Google's, with ADC
 
     # language model (see connectors/llm.py for ANTHROPIC_* variables)
     llm_model: str | None = None  # None: the client's default model (connectors/llm)

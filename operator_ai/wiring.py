@@ -135,6 +135,7 @@ def _local_services(settings: Settings, given: Callable[[], datetime] | None) ->
                               check_policy=lambda policy: check_policy(policy, settings),
                               include_samples=settings.platforms == "sandbox")
     proposer, writer, subject_writer = _llm_helpers(settings)
+    secrets = secret_resolver(settings)
     world = SandboxWorld(store, clock=clock)
     connectors: dict[Platform, PlatformConnector] = {
         Platform.CONTENT: ContentPlatform(store, writer, mode="SANDBOX" if settings.platforms == "sandbox" else "LIVE",
@@ -144,16 +145,23 @@ def _local_services(settings: Settings, given: Callable[[], datetime] | None) ->
         connectors[Platform.GOOGLE_ADS] = world.google_ads()
         connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
     else:
-        connectors.update(_live_platforms(store))
+        connectors.update(_live_platforms(store, secrets))
     services = Services(settings=settings, log=store, state=store, opportunities=store, artifacts=store,
                         connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
-                        extras={"world": world, "store": store, "subject_writer": subject_writer},
+                        extras={"world": world, "store": store, "subject_writer": subject_writer, "secrets": secrets},
                         batch=store.db.write)
     services.closers.append(store.close)
     return services
 
 
-def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
+def secret_resolver(settings: Settings) -> Any:
+    """`env:` and `sm:` references (Secret Manager in OPERATOR_GCP_PROJECT), cached briefly, never logged."""
+    from connectors.secrets import SecretResolver
+
+    return SecretResolver(settings.gcp_project, endpoint=settings.secret_manager_endpoint)
+
+
+def _live_platforms(state: StateStore, secrets: Any) -> dict[Platform, PlatformConnector]:
     from connectors.activecampaign import ActiveCampaignConnector
     from connectors.google_ads import AdsIdentity, GoogleAdsConnector
 
@@ -174,8 +182,9 @@ def _live_platforms(state: StateStore) -> dict[Platform, PlatformConnector]:
         return {a.account_id: a for a in policy.connected.activecampaign} if policy else {}
 
     return {
-        Platform.GOOGLE_ADS: GoogleAdsConnector(allowed_customers=customers, identity_for=ads_identity),
-        Platform.ACTIVECAMPAIGN: ActiveCampaignConnector(accounts_for_org=ac_accounts),
+        Platform.GOOGLE_ADS: GoogleAdsConnector(allowed_customers=customers, identity_for=ads_identity,
+                                                   secret_resolver=secrets),
+        Platform.ACTIVECAMPAIGN: ActiveCampaignConnector(accounts_for_org=ac_accounts, secret_resolver=secrets),
     }
 
 
@@ -191,11 +200,12 @@ def _gcp_services(settings: Settings, given: Callable[[], datetime] | None) -> S
     # A refused write-ahead row waits in Firestore, beside the state: never on the instance's disk
     log, opportunities = build_bigquery_stores(settings, spool=FirestoreSpool(state.client, prefix=state.names.prefix))
     proposer, writer, subject_writer = _llm_helpers(settings)
+    secrets = secret_resolver(settings)
     connectors: dict[Platform, PlatformConnector] = {
         Platform.CONTENT: ContentPlatform(artifacts, writer, mode="LIVE", clock=clock),
     }
     if settings.platforms == "live":
-        connectors.update(_live_platforms(state))
+        connectors.update(_live_platforms(state, secrets))
     else:
         from connectors.local import LocalStore
         from connectors.sandbox import SandboxWorld
@@ -206,4 +216,5 @@ def _gcp_services(settings: Settings, given: Callable[[], datetime] | None) -> S
         connectors[Platform.ACTIVECAMPAIGN] = world.activecampaign()
     return Services(settings=settings, log=log, state=state, opportunities=opportunities, artifacts=artifacts,
                     connectors=connectors, planner=_planner(proposer, subject_writer), clock=clock,
-                    extras={"subject_writer": subject_writer, "experiments": build_bigquery_experiments(settings)})
+                    extras={"subject_writer": subject_writer, "experiments": build_bigquery_experiments(settings),
+                            "secrets": secrets})
