@@ -7,7 +7,11 @@ same Firestore database that holds the state. A segment is one batch, split into
 segment is either wholly there or not at all. Segment ids start with the write time in nanoseconds, so
 they sort in spool order.
 
-Within a process a lock serialises writers and flushers. Across instances two flushers may send the same
+Reads cost a Firestore query, and most of the time the spool is empty: once this process has seen it
+empty (or flushed it) it answers "empty" without asking for `EMPTY_RECHECK_S`, unless it spooled
+something itself meanwhile. Another instance's segments are therefore seen at most that much later; every
+run starts with a flush that reads the spool anyway. Within a process a lock serialises writers and
+flushers. Across instances two flushers may send the same
 segment twice; the actions log's reads collapse a repeated `event_id` (docs/storage.md), so that is
 harmless. A segment that no longer parses is moved to `outbox_corrupt` and logged, never deleted.
 """
@@ -29,6 +33,7 @@ from schemas.records import ActionRecord
 logger = logging.getLogger(__name__)
 
 MAX_PART_BYTES = 800_000
+EMPTY_RECHECK_S = 30.0
 
 
 def _parts(records: Sequence[ActionRecord]) -> list[list[str]]:
@@ -54,6 +59,13 @@ class FirestoreSpool:
         self.where = f"Firestore collection {self.names.name('outbox')}"
         self._lock = threading.RLock()
         self._ids: dict[str, list[str]] = {}  # segment -> its document ids, from the last read
+        self._empty_until = 0.0  # monotonic time until which the spool is known to be empty
+
+    def _known_empty(self) -> bool:
+        return time.monotonic() < self._empty_until
+
+    def _seen_empty(self) -> None:
+        self._empty_until = time.monotonic() + EMPTY_RECHECK_S
 
     def _col(self, base: str = "outbox") -> Any:
         return self.client.collection(self.names.name(base))
@@ -63,11 +75,17 @@ class FirestoreSpool:
 
     @store_call("outbox has_segments")
     def has_segments(self) -> bool:
-        return any(True for _ in self._col().limit(1).stream(**self.calls))
+        if self._known_empty():
+            return False
+        found = any(True for _ in self._col().limit(1).stream(**self.calls))
+        if not found:
+            self._seen_empty()
+        return found
 
     @store_call("outbox write")
     def write(self, records: Sequence[ActionRecord]) -> None:
         """One atomic batch: the segment is durable in Firestore when this returns."""
+        self._empty_until = 0.0
         segment = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         parts = _parts(records)
         batch = self.client.batch()
@@ -79,6 +97,12 @@ class FirestoreSpool:
 
     @store_call("outbox read")
     def read(self) -> list[tuple[str, list[ActionRecord]]]:
+        with self._lock:  # never "seen empty" while this process writes a segment
+            return self._read()
+
+    def _read(self) -> list[tuple[str, list[ActionRecord]]]:
+        if self._known_empty():
+            return []
         documents: dict[str, list[Any]] = {}
         for snap in self._col().stream(**self.calls):
             documents.setdefault(str(snap.get("segment")), []).append(snap)
@@ -93,6 +117,8 @@ class FirestoreSpool:
                 continue
             self._ids[segment] = [snap.id for snap in snaps]
             segments.append((segment, records))
+        if not segments:
+            self._seen_empty()
         return segments
 
     @store_call("outbox delete")
@@ -101,6 +127,8 @@ class FirestoreSpool:
         for document_id in self._ids.pop(key, []):
             batch.delete(self._col().document(document_id))
         batch.commit(**self.calls)
+        if not self._ids:
+            self._seen_empty()
 
     def _quarantine(self, segment: str, snaps: list[Any]) -> None:
         logger.error("outbox segment %s does not parse; moved to %s", segment, self.names.name("outbox_corrupt"))
