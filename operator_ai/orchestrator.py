@@ -17,10 +17,12 @@ from typing import Any
 from connectors.base import PendingApproval
 from guardrails.engine import DRY_RUN_RULES
 from guardrails.limits import resolve_limits
+from operator_ai.alerts import log_action_failures, warn_expiring_approvals
 from operator_ai.deployment import ConfigError, check_live
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
 from operator_ai.frame import load_frame, read_for_frame
 from operator_ai.journal import EXECUTED_STATUSES, input_record, plan_record
+from operator_ai.logs import log_context, with_log_context
 from operator_ai.measurement import measure_due
 from operator_ai.planner import PlannedOpportunity
 from operator_ai.planning import BuiltPlan, OrgFrame, build_plan
@@ -92,6 +94,7 @@ class Orchestrator:
         """Once per run, before any organization: flush the outbox, expire approvals, find the orgs."""
         self.s.log.flush_outbox()
         expire_approvals(self.s, run_id)
+        warn_expiring_approvals(self.s, run_id)  # the 'about to expire' alert (docs/deploy.md §11)
         stored = self.s.state.list_orgs()
         orgs = [o for o in stored if not org_ids or o.organization_id in org_ids]
         unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
@@ -106,15 +109,19 @@ class Orchestrator:
         lines: list[dict[str, Any]] = []
         errors: list[str] = []
         with ThreadPoolExecutor(max_workers=self.s.settings.org_concurrency, thread_name_prefix="org") as pool:
-            futures = {pool.submit(self.run_org, org, run_id, dry_run): org.organization_id for org in orgs}
+            futures = {pool.submit(with_log_context(self.run_org, organization_id=org.organization_id, run_id=run_id),
+                                   org, run_id, dry_run): org.organization_id for org in orgs}
             for future, org_id in futures.items():
                 try:
                     lines.extend(future.result())
                 except ConfigError as error:  # a missing setting: its message says it all, no traceback
-                    log.error("organization %s not run: %s", org_id, error)
+                    log.error(json.dumps({"event": "org_run_failed", "organization_id": org_id, "run_id": run_id,
+                                          "error": str(error)}))
                     errors.append(f"{org_id}: {error}")
                 except Exception as error:  # one org's failure never stops another's
-                    log.exception("organization %s failed", org_id)
+                    with log_context(organization_id=org_id, run_id=run_id):  # labels for the alert (deploy.md)
+                        log.exception(json.dumps({"event": "org_run_failed", "organization_id": org_id,
+                                                  "error": f"{type(error).__name__}: {error}"}))
                     errors.append(f"{org_id}: {type(error).__name__}: {error}")
         if not dry_run:  # checkpoints due now are measured (and regressions rolled back) after the orgs ran
             lines.extend(measure_due(self.s, run_id, [o.organization_id for o in orgs]))
@@ -129,6 +136,7 @@ class Orchestrator:
         log.info(json.dumps({"event": "run_summary", "run_id": run_id, "mode": summary.mode, "dry_run": dry_run,
                              "counts": summary.counts, "errors": list(errors),
                              "duration_s": round(summary.duration_s, 3)}))
+        log_action_failures(lines, run_id)  # one line per FAILED/UNCERTAIN action for the alert
         return summary
 
     # ------------------------------------------------------------------ one organization

@@ -82,8 +82,11 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(click_ctx: click.Context, verbose: bool) -> None:
     """Operator: guardrailed marketing actions with rollback."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(message)s")
+    from operator_ai.logs import configure_logging
+
+    root = logging.getLogger()
+    if not root.handlers or any(getattr(h, "_operator_handler", False) for h in root.handlers):
+        configure_logging(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     click_ctx.obj = Context()
     click_ctx.call_on_close(click_ctx.obj.close)
 
@@ -98,6 +101,7 @@ def main() -> None:
     from operator_ai.cli import (
         admin_cmds,
         approval_cmds,
+        doctor_cmds,
         holds_cmds,
         org_cmds,
         report_cmds,
@@ -107,7 +111,7 @@ def main() -> None:
     )
 
     register(run_cmds.add, approval_cmds.add, admin_cmds.add, serve_cmds.add, report_cmds.add, org_cmds.add,
-             verify_cmds.add, holds_cmds.add)
+             verify_cmds.add, holds_cmds.add, doctor_cmds.add)
     try:
         cli(standalone_mode=True)
     except InputFileError as error:  # already plain words naming the file and the line

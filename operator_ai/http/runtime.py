@@ -68,10 +68,9 @@ def _log_to_stderr() -> None:
     """Our JSON event lines (decisions, refusals, notifications) reach Cloud Logging via stderr at INFO."""
     logger = logging.getLogger("operator")
     if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        from operator_ai.logs import configure_logging
+
+        configure_logging(level=logging.INFO)  # Cloud Logging's JSON when deployed (K_SERVICE set)
 
 
 def build_runtime(settings: Settings | None = None, http: HttpSettings | None = None,

@@ -74,3 +74,25 @@ def test_live_mode_never_seeds_the_samples(tmp_path: Path) -> None:
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["organizations"] == []
     assert json.loads(_operator("log", "--json", cwd=tmp_path, env=env).stdout) == []
+
+
+def test_doctor_shows_mode_store_and_each_orgs_missing_credentials(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    sandbox = _operator("doctor", "--json", cwd=tmp_path, env=_env(OPERATOR_HOME=str(home)))
+    assert sandbox.returncode == 0, sandbox.stderr
+    report = json.loads(sandbox.stdout)
+    assert report["mode"] == "SANDBOX" and report["store"]["database"] == str(home / "operator.sqlite")
+    assert all(c["ok"] for c in report["checks"])
+    assert report["settings"]["approval_signing_key"] == "not set"
+
+    live_env = _env(OPERATOR_HOME=str(home), OPERATOR_PLATFORMS="live", ACME_AC_API_TOKEN="ac-secret-4711",
+                    OPERATOR_APPROVAL_SIGNING_KEY="k" * 32)
+    _operator("orgs", "import", str(SAMPLES_DIR / "orgs.yaml"), cwd=tmp_path, env=live_env)
+    live = _operator("doctor", "--json", cwd=tmp_path, env=live_env)
+    assert live.returncode == 1  # something needs fixing
+    orgs = {o["organization_id"]: o for o in json.loads(live.stdout)["organizations"]}
+    assert "GOOGLE_ADS_CREDENTIALS" in orgs["org-acme"]["credentials"]
+    assert "ACME_AC_API_TOKEN" not in orgs["org-acme"]["credentials"]  # that one resolves
+    assert "GLOBEX_AC_API_TOKEN" in orgs["org-globex"]["credentials"]
+    assert json.loads(live.stdout)["settings"]["approval_signing_key"] == "set"
+    assert "ac-secret-4711" not in live.stdout and "k" * 32 not in live.stdout
