@@ -21,6 +21,7 @@ from operator_ai.approvals import validate_approver
 from operator_ai.escaping import slack
 from operator_ai.settings import Settings
 from operator_ai.wiring import Services
+from schemas.common import stable_hash
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord, RunSummary
 
@@ -39,18 +40,22 @@ class Notification:
     lines: tuple[str, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (label, url)
     target: str | None = None  # the org's notification target, as configured
+    digest: str = ""  # what the message says (and about which actions): an unchanged message is not re-sent
 
 
 class Notifier(Protocol):
-    def send(self, notification: Notification) -> None: ...
+    def send(self, notification: Notification) -> bool | None:
+        """Deliver; False when it could not (logged, never raised)."""
+        ...
 
 
 class LogNotifier:
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> bool | None:
         log.info(json.dumps({"event": "notification", "organization_id": notification.organization_id,
                              "target": notification.target, "title": notification.title,
                              "lines": list(notification.lines),
                              "links": [label for label, _ in notification.links]}, ensure_ascii=False))
+        return True
 
 
 def slack_escape(text: str) -> str:
@@ -64,30 +69,85 @@ def slack_text(notification: Notification) -> str:
     return "\n".join(parts)
 
 
+def _transient(error: BaseException) -> bool:
+    """Worth another try: no answer, a timeout, 429 or a 5xx (a 4xx other than 429 will not change)."""
+    import requests
+
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return isinstance(error, requests.RequestException) and (status is None or status == 429 or status >= 500)
+
+
 class WebhookNotifier:
-    def __init__(self, url: str, *, timeout_s: float = 5.0, session: Any = None):
+    def __init__(self, url: str, *, timeout_s: float = 5.0, session: Any = None, attempts: int = 3,
+                 wait_s: float = 0.5):
         import requests
 
         self._url = url
         self._timeout_s = timeout_s
         self._session = session or requests.Session()
+        self._attempts = attempts
+        self._wait_s = wait_s
 
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> bool | None:
         import requests
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-        try:
+        def post() -> None:
             response = self._session.post(self._url, json={"text": slack_text(notification)}, timeout=self._timeout_s)
             response.raise_for_status()
+
+        try:
+            Retrying(retry=retry_if_exception(_transient), stop=stop_after_attempt(self._attempts),
+                     wait=wait_exponential(multiplier=self._wait_s, max=4 * self._wait_s), reraise=True)(post)
         except requests.RequestException as error:  # the URL is a secret: name only the failure
             status = getattr(getattr(error, "response", None), "status_code", None)
             log.warning(json.dumps({"event": "notification_failed", "organization_id": notification.organization_id,
                                     "error": type(error).__name__, "status": status}))
+            return False
+        return True
 
 
-def build_notifier(settings: Settings) -> Notifier:
+class RoutingNotifier:
+    """Each org's message goes to its own `notification_target` when that names a webhook — a secret
+    reference (`sm:NAME`, `env:NAME`: webhook URLs are credentials) or an https URL — else to the
+    deployment's default webhook, else to the log."""
+
+    def __init__(self, default: Notifier, resolve_secret: Callable[[str], str], **webhook_options: Any):
+        self._default = default
+        self._resolve = resolve_secret
+        self._options = webhook_options
+        self._webhooks: dict[str, WebhookNotifier] = {}
+
+    def _url_for(self, target: str | None) -> str | None:
+        if not target:
+            return None
+        if target.startswith(("sm:", "env:")):
+            return self._resolve(target)
+        return target if target.startswith("https://") else None  # an email address: the default channel
+
+    def send(self, notification: Notification) -> bool | None:
+        try:
+            url = self._url_for(notification.target)
+        except LookupError as error:  # names the reference, never a value
+            log.warning(json.dumps({"event": "notification_failed", "organization_id": notification.organization_id,
+                                    "error": str(error)}))
+            return False
+        if url is None:
+            return self._default.send(notification)
+        if url not in self._webhooks:
+            self._webhooks[url] = WebhookNotifier(url, **self._options)
+        return self._webhooks[url].send(notification)
+
+
+def build_notifier(settings: Settings, resolve_secret: Callable[[str], str] | None = None) -> Notifier:
+    default: Notifier = LogNotifier()
     if settings.notify_webhook_url is not None and settings.notify_webhook_url.get_secret_value():
-        return WebhookNotifier(settings.notify_webhook_url.get_secret_value())
-    return LogNotifier()
+        default = WebhookNotifier(settings.notify_webhook_url.get_secret_value())
+    if resolve_secret is None:
+        from operator_ai.wiring import secret_resolver
+
+        resolve_secret = secret_resolver(settings)
+    return RoutingNotifier(default, resolve_secret)
 
 
 # --------------------------------------------------------------------------- after a run
@@ -133,9 +193,11 @@ def run_notifications(services: Services, summary: RunSummary, *, link_for: Link
         if waiting and page_url:
             links.append(("All pending approvals", page_url))
         name = policy.name if policy and policy.name else org
-        notes.append(Notification(org, f"Operator {summary.mode} run for {name}" + (" (dry run)" if summary.dry_run
-                                                                                     else ""),
-                                  tuple(text), tuple(links), policy.notification_target if policy else None))
+        title = f"Operator {summary.mode} run for {name}" + (" (dry run)" if summary.dry_run else "")
+        target = policy.notification_target if policy else None
+        about = sorted((str(a.get("action_id")), str(a.get("status"))) for a in lines)
+        digest = stable_hash([title, text, about, target])  # the same held-back actions: the same digest
+        notes.append(Notification(org, title, tuple(text), tuple(links), target, digest))
     return notes
 
 
@@ -160,9 +222,16 @@ def notify_after_run(services: Services, summary: RunSummary, notifier: Notifier
                      link_for: LinkIssuer | None = None, page_url: str | None = None) -> int:
     """Send the run's notifications; returns how many were sent. Never raises for a notification."""
     sent = 0
+    last = getattr(services.state, "last_notification", None)  # optional port: stores that remember
     for note in run_notifications(services, summary, link_for=link_for, page_url=page_url):
         try:
-            notifier.send(note)
+            if last is not None and note.digest and last(note.organization_id) == note.digest:
+                log.info(json.dumps({"event": "notification_unchanged", "organization_id": note.organization_id}))
+                continue
+            if notifier.send(note) is False:
+                continue
+            if last is not None and note.digest:
+                services.state.put_last_notification(note.organization_id, note.digest, services.clock())
             sent += 1
         except Exception:  # a broken notifier must not turn a finished run into a failed one
             log.exception("notifier %s failed", type(notifier).__name__)

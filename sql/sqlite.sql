@@ -135,6 +135,12 @@ CREATE TABLE IF NOT EXISTS org_changes (  -- who changed an organization's confi
 );
 CREATE INDEX IF NOT EXISTS org_changes_by_org ON org_changes (organization_id, change_no);
 
+CREATE TABLE IF NOT EXISTS notifications_sent (  -- the last message sent per org: an unchanged one is not re-sent
+  organization_id TEXT PRIMARY KEY,
+  digest          TEXT NOT NULL,
+  sent_at         TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS kill_switches (
   scope   TEXT PRIMARY KEY,        -- 'global' or an organization id
   active  INTEGER NOT NULL,

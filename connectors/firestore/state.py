@@ -65,6 +65,16 @@ class FirestoreStateStore(FirestoreApprovals, FirestoreHolds):
                                                              "changed_at": change.changed_at})
         batch.commit(**self.calls)
 
+    @store_call("last_notification")
+    def last_notification(self, organization_id: str) -> str | None:
+        snap = self._col("notifications_sent").document(organization_id).get(**self.calls)
+        return str(snap.get("digest")) if snap.exists else None
+
+    @store_call("put_last_notification")
+    def put_last_notification(self, organization_id: str, digest: str, at: datetime) -> None:
+        self._col("notifications_sent").document(organization_id).set(
+            {"organization_id": organization_id, "digest": digest, "sent_at": at}, **self.calls)
+
     @store_call("org_changes")
     def org_changes(self, organization_id: str) -> list[OrgChange]:
         history = self._col("organizations").document(organization_id).collection("history")

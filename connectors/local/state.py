@@ -47,6 +47,18 @@ class SqliteStateStore(SqliteApprovals):
                 tx.execute("INSERT INTO org_changes (organization_id, changed_at, change) VALUES (?, ?, ?)",
                            (change.organization_id, ts(change.changed_at), to_json(change.model_dump(mode="json"))))
 
+    def last_notification(self, organization_id: str) -> str | None:
+        row = self.db.connection().execute(
+            "SELECT digest FROM notifications_sent WHERE organization_id = ?", (organization_id,)).fetchone()
+        return None if row is None else str(row["digest"])
+
+    def put_last_notification(self, organization_id: str, digest: str, at: datetime) -> None:
+        with self.db.write() as tx:
+            tx.execute("INSERT INTO notifications_sent (organization_id, digest, sent_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (organization_id) DO UPDATE SET digest = excluded.digest, "
+                       "sent_at = excluded.sent_at",
+                       (organization_id, digest, ts(at)))
+
     def org_changes(self, organization_id: str) -> list[OrgChange]:
         rows = self.db.connection().execute(
             "SELECT change FROM org_changes WHERE organization_id = ? ORDER BY change_no", (organization_id,)

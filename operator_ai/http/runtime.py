@@ -78,8 +78,10 @@ def build_runtime(settings: Settings | None = None, http: HttpSettings | None = 
     _log_to_stderr()
     settings = settings or Settings()
     key = settings.approval_signing_key.get_secret_value() if settings.approval_signing_key else ""
-    return Runtime(settings=settings, http=http or HttpSettings(), services=services or build_services(settings),
-                   notifier=build_notifier(settings), signer=Signer(key) if key else None)
+    services = services or build_services(settings)
+    return Runtime(settings=settings, http=http or HttpSettings(), services=services,
+                   notifier=build_notifier(settings, services.extras.get("secrets")),  # per-org webhooks
+                   signer=Signer(key) if key else None)
 
 
 def runtime() -> Runtime:

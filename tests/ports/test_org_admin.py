@@ -83,3 +83,11 @@ def test_limits_in_force_name_what_the_org_tightened(stores, tmp_path: Path) -> 
     assert rows["budget_increase_block_pct"]["in_force"] == Decimal(30)
     assert rows["budget_increase_block_pct"]["default"] == Decimal(50)
     assert [name for name, r in rows.items() if r["tightened"]] == ["budget_increase_block_pct"]
+
+
+def test_the_last_notification_per_org_is_remembered(stores) -> None:
+    org = org_id()
+    assert stores.state.last_notification(org) is None
+    stores.state.put_last_notification(org, "digest-1", NOW)
+    stores.state.put_last_notification(org, "digest-2", NOW + timedelta(minutes=15))
+    assert stores.state.last_notification(org) == "digest-2"
