@@ -19,11 +19,22 @@ _FILTERS = (("status", "h.status = ?"), ("action_type", "h.action_type = ?"), ("
             ("campaign", "h.campaign = ?"))
 
 
-# Every column of a log row, with the heavy JSON ones cut down to what a history line shows.
-_LIGHT = ", ".join(
-    "json_object('opportunity', json_object('title', json_extract(l.payload, '$.opportunity.title'))) AS payload"
-    if c == "payload" else "NULL AS rollback_plan" if c == "rollback_plan" else "'[]' AS checks" if c == "checks"
-    else f"l.{c}" for c in _COLUMNS)
+# Every column of a log row, with the heavy JSON ones cut down to what a history line shows: the title,
+# the verdict's rules that did not simply allow (its summary is the same), and who decided or rolled back.
+_CUT = {
+    "payload": "json_object('opportunity', json_object('title', json_extract(l.payload, '$.opportunity.title')))",
+    "rollback_plan": "NULL",
+    "checks": "'[]'",
+    "verdict": ("CASE WHEN l.verdict IS NULL THEN NULL ELSE json_object("
+                "'outcome', json_extract(l.verdict, '$.outcome'), "
+                "'approved_by', json_extract(l.verdict, '$.approved_by'), "
+                "'rules', (SELECT json_group_array(json(value)) FROM json_each(l.verdict, '$.rules') "
+                "WHERE json_extract(value, '$.outcome') != 'allow')) END"),
+    "result": ("CASE WHEN l.result IS NULL THEN NULL ELSE json_object("
+               "'rollback', json_object('by', json_extract(l.result, '$.rollback.by')), "
+               "'decision', json_object('decided_by', json_extract(l.result, '$.decision.decided_by'))) END"),
+}
+_LIGHT = ", ".join(f"{_CUT[c]} AS {c}" if c in _CUT else f"l.{c}" for c in _COLUMNS)
 
 
 def _like(text: str) -> str:
@@ -36,8 +47,7 @@ class SqliteConsoleReads:
     def history_page(self, organization_id: str, filters: dict[str, Any], offset: int,
                      limit: int) -> tuple[list[ActionRecord], int]:
         """The current row of each action matching `filters`, newest first, and how many match in all. The
-        rows are light: the payload carries only the opportunity's title, and no snapshot, plan or checks
-        (a page of them is read many times; the action page reads the whole row).
+        rows are light (`_CUT`): a page of them is read often; the action page reads the whole row.
         Filters: status, action_type, platform, campaign (exact), since/until (datetimes), q (title
         substring or an exact action/opportunity id)."""
         where, params = ["h.organization_id = ?"], [organization_id]

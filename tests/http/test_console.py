@@ -119,6 +119,11 @@ def test_history_filters_searches_and_paginates(console: Console) -> None:
     assert _json(victor, "/console/actions", q="100%_no_such")["page"]["total"] == 0  # LIKE wildcards are text
     assert _json(victor, "/console/actions", campaign="117")["page"]["total"] >= 1
     assert _json(victor, "/console/actions", since="2099-01-01")["page"]["total"] == 0
+    for row in _json(victor, "/console/actions", status="PENDING_APPROVAL")["page"]["rows"]:  # light rows, same words
+        full = console.store.latest([row["action_id"]])[row["action_id"]]
+        assert row["detail"] == (full.error_message or (full.verdict.summary() if full.verdict else ""))[:160]
+    assert any(r["detail"].startswith("needs approval: ") for r in
+               _json(victor, "/console/actions", status="PENDING_APPROVAL")["page"]["rows"])
     paged = _json(victor, "/console/actions", page="2")["page"]
     assert paged["page"] == 2 and paged["rows"] == [] and paged["total"] == everything["total"]  # < 50 in all
     assert victor.get("/console/actions", query_string={"status": "NOPE"}).status_code == 400
