@@ -4,8 +4,9 @@ lifts a block; stale plans are refused and re-planned; approvals expire."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -173,10 +174,15 @@ def test_a_stale_plan_is_refused_and_re_planned_on_the_next_run(ran: Env) -> Non
 def test_an_approval_that_cannot_run_now_is_refused_and_stays_pending(ran: Env) -> None:
     """The org used its hourly budget of actions: approving is refused up front with when it could run,
     and the approval is not used up (issue 13.5)."""
-    first_execution = ran.clock()
+    first_execution = ran.clock()  # the run's executions and this approval happen at the same (frozen) time
     assert approve(ran, BUDGET_30).status == "EXECUTED"  # the tenth action this hour
-    with pytest.raises(ApprovalError, match=r"10 actions executed in the last hour \(limit 10\); it can run from"):
+    with pytest.raises(ApprovalError, match=r"10 actions executed in the last hour \(limit 10\); it can run from"
+                       ) as refused:
         approve(ran, BID_40)
+    when = re.search(r"from (\S+ \S+) UTC", str(refused.value))
+    assert when is not None
+    frees = datetime.strptime(when.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert timedelta(0) <= frees - (first_execution + timedelta(hours=1)) <= timedelta(seconds=1)
     assert ran.record(BID_40).status == ActionStatus.PENDING_APPROVAL
     assert pending_id(ran, BID_40) in {p.action_id for p, _ in list_pending(ran.services)}
     assert ran.clock() <= first_execution + timedelta(hours=1)
