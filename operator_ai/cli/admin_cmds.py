@@ -7,6 +7,7 @@ import sys
 import click
 
 from operator_ai.cli import Context, pass_ctx, whoami
+from operator_ai.cli.actor import actor_option, given_actor
 from operator_ai.cli.output import EXIT_ERROR, console, emit_json
 from operator_ai.escaping import one_line, plain, terminal
 
@@ -41,21 +42,21 @@ def init(ctx: Context) -> None:
 @click.command()
 @click.option("--org", help="Stop one organization (default: everything, globally).")
 @click.option("--reason", required=True, help="Why: recorded with who and when.")
-@click.option("--by", "by", help="Who is pulling the switch (default: $OPERATOR_USER or the login name).")
+@actor_option("by", "Who is pulling the switch (default: $OPERATOR_USER or the login name).", legacy="--by")
 @pass_ctx
 def stop(ctx: Context, org: str | None, reason: str, by: str | None) -> None:
     """Emergency stop: nothing executes (global or per org) until `resume`."""
-    _switch(ctx, org, True, reason, by)
+    _switch(ctx, org, True, reason, given_actor(by))
 
 
 @click.command()
 @click.option("--org")
 @click.option("--reason", default="resumed", show_default=True)
-@click.option("--by", "by")
+@actor_option("by", "Who is clearing the switch (default: $OPERATOR_USER or the login name).", legacy="--by")
 @pass_ctx
 def resume(ctx: Context, org: str | None, reason: str, by: str | None) -> None:
     """Clear the emergency stop."""
-    _switch(ctx, org, False, reason, by)
+    _switch(ctx, org, False, reason, given_actor(by))
 
 
 def _switch(ctx: Context, org: str | None, active: bool, reason: str, by: str | None) -> None:

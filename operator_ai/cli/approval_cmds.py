@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 
 from operator_ai.cli import Context, pass_ctx, whoami
+from operator_ai.cli.actor import actor_option, given_actor
 from operator_ai.cli.output import EXIT_ERROR, EXIT_REFUSED, console, emit_json, parse_since, short, styled, table
 from operator_ai.escaping import terminal
 
@@ -68,24 +69,34 @@ def _known(ctx: Context, action_id: str) -> None:
 
 @approvals.command("approve")
 @click.argument("action_id")
-@click.option("--approver", required=True, help="The human approving (e.g. jane@acme.example).")
+@actor_option("approver", "The person approving (e.g. jane@acme.example); required.", legacy="--approver")
 @click.option("--plan-hash", help="Bind the approval to this plan hash (default: the pending plan's).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def approvals_approve(ctx: Context, action_id: str, approver: str, plan_hash: str | None, as_json: bool) -> None:
+def approvals_approve(ctx: Context, action_id: str, approver: str | None, plan_hash: str | None,
+                      as_json: bool) -> None:
     """Approve a pending action: it is re-checked against live state and the guardrails, then executed."""
-    _decide(ctx, action_id, approver, plan_hash, True, as_json)
+    _decide(ctx, action_id, _decider(approver), plan_hash, True, as_json)
 
 
 @approvals.command("reject")
 @click.argument("action_id")
-@click.option("--approver", required=True)
+@actor_option("approver", "The person rejecting (e.g. jane@acme.example); required.", legacy="--approver")
 @click.option("--plan-hash")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def approvals_reject(ctx: Context, action_id: str, approver: str, plan_hash: str | None, as_json: bool) -> None:
+def approvals_reject(ctx: Context, action_id: str, approver: str | None, plan_hash: str | None,
+                     as_json: bool) -> None:
     """Reject a pending action (single use; it will not be proposed again for the same opportunity)."""
-    _decide(ctx, action_id, approver, plan_hash, False, as_json)
+    _decide(ctx, action_id, _decider(approver), plan_hash, False, as_json)
+
+
+def _decider(given: str | None) -> str:
+    """A decision names its person explicitly: never defaulted to the login name."""
+    person = given_actor(given)
+    if not person:
+        raise click.UsageError("name the person deciding: --actor jane@acme.example")
+    return person
 
 
 @click.command()

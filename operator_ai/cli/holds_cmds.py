@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 
 from operator_ai.cli import Context, pass_ctx, whoami
+from operator_ai.cli.actor import actor_option, given_actor
 from operator_ai.cli.output import EXIT_ERROR, console, emit_json
 
 
@@ -48,10 +49,11 @@ def holds(click_ctx: click.Context, org: str | None, as_json: bool) -> None:
 @holds.command("clear")
 @click.option("--org", required=True)
 @click.option("--account", required=True)
-@click.option("--as", "by", help="Who clears it (default: OPERATOR_USER or the login name).")
+@actor_option("by", "Who clears it (default: OPERATOR_USER or the login name).", legacy="--as")
 @pass_ctx
 def clear(ctx: Context, org: str, account: str, by: str | None) -> None:
     """Clear an active hold: automatic rollbacks and spend increases resume for the organization."""
+    by = given_actor(by)
     services = ctx.services
     state = services.state
     active = [h for h in getattr(state, "tracking_holds", lambda _org: [])(org) if h.active and h.account_id == account]
