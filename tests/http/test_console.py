@@ -445,3 +445,21 @@ def test_history_counts_up_to_a_cap(console: Console, monkeypatch: pytest.Monkey
     page = _json(console.client(VICTOR), "/console/actions")["page"]
     assert (page["total"], page["more"], page["pages"]) == (3, True, 1) and len(page["rows"]) > 3
     assert "more than 3 actions" in console.client(VICTOR).get("/console/actions").get_data(as_text=True)
+
+
+def test_rollback_since_lists_first_then_rolls_back_each_credited_to_the_person(console: Console) -> None:
+    ada = console.client(ADA)
+    preview = _json(ada, "/console/rollback-since", since="24h")["page"]
+    listed = {item["action_id"]: item for item in preview["items"]}
+    budget = _executed(console, "adjust_campaign_budget")
+    assert budget in listed and listed[budget]["can_confirm"] and preview["can_confirm"]
+    assert console.store.latest([budget])[budget].status == ActionStatus.EXECUTED  # the list changed nothing
+    answer = ada.post("/console/rollback-since", data={"csrf_token": csrf(ada), "org": ACME, "since": preview["since"],
+                                                       "confirm": "yes"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    record = console.store.latest([budget])[budget]
+    assert record.status == ActionStatus.ROLLED_BACK and record.result["rollback"]["by"] == ADA
+    audited = {a["action_id"] for a in console.store.list_audit([ACME]) if a["what"] == "rollback"}
+    assert audited == set(listed)  # every listed action was tried and recorded with the person
+    assert {item["action_id"] for item in _json(ada, "/console/rollback-since", since="24h")["page"]["items"]
+            if item["can_confirm"]} == set()  # nothing left that can be undone
