@@ -463,3 +463,40 @@ def test_rollback_since_lists_first_then_rolls_back_each_credited_to_the_person(
     assert audited == set(listed)  # every listed action was tried and recorded with the person
     assert {item["action_id"] for item in _json(ada, "/console/rollback-since", since="24h")["page"]["items"]
             if item["can_confirm"]} == set()  # nothing left that can be undone
+
+
+def test_identity_aware_proxy_signs_people_in_and_forged_assertions_are_refused(tmp_path: Path) -> None:
+    from tests.http.servers import KeyServer
+
+    audience = "/projects/123456/locations/europe-west1/services/approvals"
+    keys = KeyServer()
+    try:
+        with console_env(tmp_path, OPERATOR_IAP_AUDIENCE=audience, OPERATOR_IAP_CERTS_URL=keys.url) as built:
+            built.run()
+            client = built.app.test_client()
+
+            def get(assertion: str | None, **headers: str) -> Any:
+                sent = {**headers, **({"X-Goog-IAP-JWT-Assertion": assertion} if assertion else {})}
+                return client.get("/console/overview", query_string={"format": "json"}, headers=sent)
+
+            ada = get(keys.iap_assertion(audience=audience, email=ADA))
+            assert ada.status_code == 200 and ada.get_json()["signed_in_as"] == ADA
+            assert ada.get_json()["organization_id"] == ACME  # her first organization by name
+            assert get(keys.iap_assertion(audience="/projects/0/other", email=ADA)).status_code == 401
+            assert get(keys.iap_assertion(audience=audience, email=ADA, issuer="https://evil.example")
+                       ).status_code == 401
+            forged = keys.iap_assertion(audience=audience, email=ADA)
+            assert get(forged[:-4] + "AAAA").status_code == 401
+            assert get(keys.iap_assertion(audience=audience, email=VICTOR),
+                       **{"X-Goog-Authenticated-User-Email": f"accounts.google.com:{ADA}"}).status_code == 401
+            assert get(None, **{"X-Goog-Authenticated-User-Email": f"accounts.google.com:{ADA}"}).status_code == 401
+            # a viewer through IAP: reads, and the server refuses a state change with a valid token
+            victor = keys.iap_assertion(audience=audience, email=VICTOR)
+            token = get(victor).get_json()["csrf_token"]
+            before = _snapshot(built)
+            refused = client.post("/console/stop", headers={"X-Goog-IAP-JWT-Assertion": victor},
+                                  data={"csrf_token": token, "org": ACME, "scope": "org", "engage": "on",
+                                        "expect": "off", "reason": "x", "confirm": "yes"})
+            assert refused.status_code == 403 and _snapshot(built) == before
+    finally:
+        keys.close()
