@@ -85,6 +85,13 @@ class Browser:
     def type(self, element: str, text: str) -> None:
         self._call("POST", self._s(f"/element/{element}/value"), {"text": text})
 
+    def resize(self, width: int, height: int) -> None:
+        self._call("POST", self._s("/window/rect"), {"width": width, "height": height})
+
+    def run_script(self, script: str) -> Any:
+        """WebDriver's own script channel (not the page's: the console's CSP allows no script)."""
+        return self._call("POST", self._s("/execute/sync"), {"script": script, "args": []})
+
     def title(self) -> str:
         return str(self._call("GET", self._s("/title")))
 

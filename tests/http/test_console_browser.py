@@ -128,3 +128,11 @@ def test_a_manager_works_in_the_console(start_functions: StartFunctions, state: 
     for page in ("overview", f"action?id={bid}", f"action?id={waiting}", f"rollback?id={budgets[0]}", "actions"):
         browser.open(f"{base}console/{page}")
         assert browser.find_all("form[method=post]") == [], page
+
+    # on a phone: nothing wider than the screen (tables scroll inside their cards)
+    browser.resize(390, 844)
+    for page in ("overview", f"action?id={bid}", "actions"):
+        browser.open(f"{base}console/{page}")
+        width = browser.run_script("return [document.documentElement.scrollWidth, window.innerWidth];")
+        assert width[0] <= width[1], (page, width)
+    _shot(browser, "console-phone.png")
