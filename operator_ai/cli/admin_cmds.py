@@ -9,6 +9,7 @@ import click
 from operator_ai.cli import Context, pass_ctx, whoami
 from operator_ai.cli.actor import actor_option, given_actor
 from operator_ai.cli.output import EXIT_ERROR, console, emit_json
+from operator_ai.cli.validate import require_known_org
 from operator_ai.escaping import one_line, plain, terminal
 
 
@@ -139,6 +140,7 @@ def content() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def content_list(ctx: Context, org: str | None, include_archived: bool, as_json: bool) -> None:
+    require_known_org(ctx.services, org)
     artifacts = ctx.services.artifacts.list_artifacts(org, include_archived=include_archived)
     if as_json:
         emit_json(artifacts)

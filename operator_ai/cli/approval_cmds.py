@@ -10,6 +10,7 @@ import click
 from operator_ai.cli import Context, pass_ctx, whoami
 from operator_ai.cli.actor import actor_option, given_actor
 from operator_ai.cli.output import EXIT_ERROR, EXIT_REFUSED, console, emit_json, parse_since, short, styled, table
+from operator_ai.cli.validate import require_known_org
 from operator_ai.escaping import terminal
 
 
@@ -31,6 +32,7 @@ def approvals_list(ctx: Context, org: str | None, as_json: bool) -> None:
     from operator_ai.approvals import list_pending
 
     services = ctx.services
+    require_known_org(services, org)
     now = services.clock()
     pending = list_pending(services, org)
     if as_json:

@@ -19,6 +19,7 @@ from operator_ai.cli.output import (
     styled,
     table,
 )
+from operator_ai.cli.validate import require_known_org
 from operator_ai.escaping import one_line, terminal
 from operator_ai.measurement.summary import describe as describe_measurement
 from operator_ai.measurement.summary import verdict_counts
@@ -176,13 +177,14 @@ def _numbers(values: dict[str, Any] | None) -> str:
 @click.option("--org")
 @click.option("--since", help="30m, 24h, 7d or an ISO timestamp")
 @click.option("--status", "statuses", multiple=True, type=click.Choice([s.value for s in ActionStatus]))
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def log_cmd(ctx: Context, org: str | None, since: str | None, statuses: tuple[str, ...], limit: int,
             as_json: bool) -> None:
     """The current state of every action (latest log row per action), newest first."""
     services = ctx.control_services  # the log only: never the input files
+    require_known_org(services, org)
     records = services.log.query(organization_id=org, since=parse_since(since, services.clock()),
                                  statuses=[ActionStatus(s) for s in statuses] or None, limit=limit)
     if as_json:

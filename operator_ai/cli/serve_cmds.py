@@ -21,6 +21,7 @@ import click
 
 from operator_ai.cli import Context, pass_ctx
 from operator_ai.cli.output import EXIT_ERROR
+from operator_ai.cli.validate import require_free_port
 
 READY_TIMEOUT_S = 60.0
 
@@ -61,8 +62,9 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command()
-@click.option("--port", default=8080, show_default=True, help="Port of the approval page.")
-@click.option("--run-port", type=int, help="Port of the run endpoint (default: --port + 1).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65534),
+              help="Port of the approval page.")
+@click.option("--run-port", type=click.IntRange(1, 65535), help="Port of the run endpoint (default: --port + 1).")
 @click.option("--approver", help="Sign in as this person (e.g. jane@acme.example): prints login links.")
 @click.option("--org", "orgs", multiple=True, help="Only login links for these organizations (repeatable).")
 @click.option("--run", "run_first", is_flag=True, help="Run the Operator once first, so approvals are waiting.")
@@ -91,6 +93,10 @@ def serve(ctx: Context, port: int, run_port: int | None, approver: str | None, o
     if unknown:
         raise click.UsageError(f"unknown organization(s): {', '.join(unknown)}")
     run_port = run_port or port + 1
+    if run_port == port:
+        raise click.UsageError("--run-port must differ from --port")
+    require_free_port(port, "--port")  # refuse a busy port before anything runs or starts
+    require_free_port(run_port, "--run-port")
     configured_key = settings.approval_signing_key
     key = configured_key.get_secret_value() if configured_key else secrets.token_urlsafe(32)
     secret_configured = settings.shared_secret is not None

@@ -59,3 +59,32 @@ def test_the_old_flags_still_work_and_actor_wins(operator) -> None:
 def test_a_decision_names_its_person(operator) -> None:
     refused = operator("approvals", "approve", "act-000000000000000000000001", code=2)
     assert "--actor" in refused
+
+
+def test_an_unknown_org_is_an_error_and_numbers_are_validated(operator) -> None:
+    from operator_ai.cli import run_cmds
+
+    if "log" not in cli.commands:
+        run_cmds.add(cli)
+    operator("status")  # creates the embedded default (OPERATOR_HOME chosen)
+    for command in (("log", "--org", "org-nobody"), ("approvals", "list", "--org", "org-nobody"),
+                    ("content", "list", "--org", "org-nobody")):
+        assert "unknown organization 'org-nobody'" in operator(*command, code=1)
+    assert "org-acme" not in operator("log", "--org", "org-acme", "--json")  # a known org: an empty answer is fine
+    assert "--limit" in operator("log", "--limit", "0", code=2)
+
+
+def test_serve_refuses_a_busy_port(operator) -> None:
+    import socket
+
+    from operator_ai.cli import serve_cmds
+
+    if "serve" not in cli.commands:
+        serve_cmds.add(cli)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        refused = operator("serve", "--port", str(port - 1 if port > 1 else port), "--run-port", str(port), code=2)
+    assert "in use" in refused
+    assert "--port" in operator("serve", "--port", "70000", code=2)
