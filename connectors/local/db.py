@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -37,6 +38,36 @@ SELECT action_id, organization_id, seq, row_no, status, action_type, platform,
 FROM actions_current"""
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of a SQL script (a trigger body's semicolons stay inside its statement)."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip().strip(";").strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(part.strip().startswith("--") for part in pending.strip().splitlines()):
+        statements.append(pending.strip())
+    return statements
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new file to WAL. The switch needs the file to itself, and a process that finds another one
+    opening the same new file at that moment is told "locked" without waiting: try again until the
+    busy timeout, then give up with the store's own error."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Database:
     """A SQLite file with per-thread connections and re-entrant write transactions."""
 
@@ -57,12 +88,14 @@ class Database:
         return db
 
     def create_schema(self) -> None:
-        conn = self.connection()
-        conn.executescript(SCHEMA_FILE.read_text(encoding="utf-8"))
-        if conn.execute("SELECT 1 FROM action_heads LIMIT 1").fetchone() is None:
-            with self.write() as tx:  # a log written before the console's index existed: index it once
-                tx.execute(_BACKFILL_HEADS)
+        """One write transaction (`BEGIN IMMEDIATE`): processes opening a brand-new home together queue on
+        the write lock instead of interleaving statements (an autocommit script could hold a read while
+        another process wrote the schema, and SQLite answers that with "database is locked" at once)."""
         with self.write() as tx:
+            for statement in _statements(SCHEMA_FILE.read_text(encoding="utf-8")):
+                tx.execute(statement)
+            if tx.execute("SELECT 1 FROM action_heads LIMIT 1").fetchone() is None:
+                tx.execute(_BACKFILL_HEADS)  # a log written before the console's index existed: index it once
             tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 
     def connection(self) -> sqlite3.Connection:
@@ -74,7 +107,7 @@ class Database:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                    check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous=FULL")  # write-ahead rows must survive a crash
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn

@@ -182,3 +182,20 @@ def test_pause_min_runtime_counts_from_the_end_of_the_start_date(scratch: Path) 
     cli("run", "--org", "org-acme")
     row = _latest(cli)["opp-young"]
     assert row["status"] == "BLOCKED" and _rule(row, "pause_min_runtime")["outcome"] == "block", row
+
+
+def test_runs_starting_together_on_a_brand_new_home_all_work(scratch: Path) -> None:
+    """Issue 13.7: processes creating the same new database queue on its write lock, never "database is
+    locked" (a race: two at once on a new home)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPERATOR_", "ANTHROPIC_"))}
+    for round_no in range(1):
+        home = scratch / f"home-{round_no}"
+        procs = [subprocess.Popen([str(OPERATOR), "run", "--json"], env={**env, "OPERATOR_HOME": str(home)},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, (out[-500:], err[-1000:])
+            assert "database is locked" not in out + err
+        cli = _cli(home, SAMPLES_DIR)
+        executed = [r for r in _latest(cli).values() if r["status"] == "EXECUTED"]
+        assert len(executed) == len({r["action_id"] for r in executed}) > 0
