@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sandbox.entities import Entities
+from schemas.changes import OutsideChange
+from schemas.common import Platform
 from schemas.metrics import EntityChange
 
 CHANGE_IDS_START = 1
@@ -36,9 +38,47 @@ def record_outside_change(ents: Entities, kind: str, data: dict[str, Any], field
         return
     change_kind = next((_KINDS[(kind, f)] for f in fields if (kind, f) in _KINDS), "other")
     change_id = ents.next_id("change", CHANGE_IDS_START)
+    entity_id = _entity_id(kind, data)
     ents.put("change", change_id.zfill(10), {
         "change_id": change_id, "campaign_ids": campaigns, "changed_at": at.isoformat(), "kind": change_kind,
-        "actor": actor, "detail": f"{kind} {', '.join(sorted(fields))} changed"})
+        "actor": actor, "detail": f"{kind} {', '.join(sorted(fields))} changed", "entity_kind": kind,
+        "entity_id": entity_id, "fields": sorted(fields)})
+
+
+def _entity_id(kind: str, data: dict[str, Any]) -> str:
+    if kind == "keyword":
+        return f"{data.get('ad_group_id')}~{data.get('criterion_id')}"
+    return str(data.get(f"{kind}_id", ""))
+
+
+_RESOURCE = {"campaign": ("CAMPAIGN", "campaigns"), "budget": ("CAMPAIGN_BUDGET", "campaignBudgets"),
+             "keyword": ("AD_GROUP_CRITERION", "adGroupCriteria"), "ad_group": ("AD_GROUP", "adGroups")}
+_FIELDS = {"amount": "amount_micros", "cpc_bid": "cpc_bid_micros", "bidding": "bidding_strategy_type"}
+
+
+def outside_changes(ents: Entities, campaign_id: str | None, keyword_key: str | None, since: datetime,
+                    until: datetime) -> tuple[OutsideChange, ...]:
+    """The snapshot's CHANGES part, as the live connector reports change_event: the campaign's own and its
+    budget's changes under the campaign's entity key, a keyword's under the keyword's."""
+    out = []
+    for change in ents.all("change"):
+        at = datetime.fromisoformat(change["changed_at"])
+        kind = change.get("entity_kind", "")
+        if not since <= at <= until or kind not in _RESOURCE:
+            continue
+        if kind == "keyword" and keyword_key and change.get("entity_id") == keyword_key:
+            key = f"google_ads:{ents.account_id}:keyword:{keyword_key}"
+        elif kind in ("campaign", "budget") and campaign_id and campaign_id in change["campaign_ids"]:
+            key = f"google_ads:{ents.account_id}:campaign:{campaign_id}"
+        else:
+            continue
+        resource_type, path = _RESOURCE[kind]
+        out.append(OutsideChange(
+            platform=Platform.GOOGLE_ADS, account_id=ents.account_id, entity_key=key, resource_type=resource_type,
+            resource_name=f"customers/{ents.account_id}/{path}/{change.get('entity_id', '')}", changed_at=at,
+            client_type="GOOGLE_ADS_WEB_CLIENT", actor=change["actor"],
+            changed_fields=tuple(_FIELDS.get(f, f) for f in change.get("fields", ()))))
+    return tuple(sorted(out, key=lambda c: c.changed_at))
 
 
 def changes_for(ents: Entities, campaign_id: str, start: datetime, end: datetime) -> tuple[EntityChange, ...]:

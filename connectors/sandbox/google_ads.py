@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from connectors.sandbox.changes import outside_changes
 from connectors.sandbox.entities import Entities, get_account
 from connectors.sandbox.google_ads_ops import GOOGLE_ADS_OPERATIONS, negative_resource_name
 from connectors.sandbox.metrics import extend, scale_to, window
@@ -23,6 +24,7 @@ from connectors.sandbox.platform import OpHandler, SandboxPlatform
 from connectors.sandbox.readings import ads_reading, bidding_system_status
 from connectors.sandbox.scenarios import AccountModel
 from schemas.actions import BiddingScheme
+from schemas.changes import OutsideChange
 from schemas.common import Platform
 from schemas.metrics import MetricReading, MetricRequest
 from schemas.snapshots import (
@@ -78,6 +80,10 @@ class GoogleAdsSandbox(SandboxPlatform):
         return _Reader(ents, request, now).snapshot()
 
 
+_FIELD = {SnapshotPart.CHANGES: "outside_changes"}  # Snapshot fields not named like their part
+CHANGE_DAYS = 14  # how far back a snapshot's CHANGES part looks, like the live connector's change_event read
+
+
 def _start(campaign: dict[str, Any]) -> date | None:
     value = campaign.get("start_date")
     return date.fromisoformat(value) if value else None
@@ -109,7 +115,7 @@ class _Reader:
             reader = _READERS.get(part)
             value = reader(self) if reader else None
             if value is not None:
-                parts[part.value] = value
+                parts[_FIELD.get(part, part.value)] = value
         return Snapshot(key=self.request.key, platform=Platform.GOOGLE_ADS, account_id=self.ents.account_id,
                         read_at=self.now, source="sandbox", missing=tuple(dict.fromkeys(self.missing)), **parts)
 
@@ -182,6 +188,11 @@ class _Reader:
         return tuple(SearchTermState(text=t["text"], conversions=Decimal(t["conversions"]), cost=Decimal(t["cost"]),
                                      clicks=int(t["clicks"])) for t in terms)
 
+    def changes(self) -> tuple[OutsideChange, ...]:
+        keyword_key = f"{self.keyword['ad_group_id']}~{self.keyword['criterion_id']}" if self.keyword else None
+        return outside_changes(self.ents, self.campaign_id, keyword_key, self.now - timedelta(days=CHANGE_DAYS),
+                               self.now)
+
     def keyword_state(self) -> KeywordState | None:
         k = self.keyword
         if k is None:
@@ -214,4 +225,5 @@ _READERS: dict[SnapshotPart, Callable[[_Reader], Any]] = {
     SnapshotPart.NEGATIVES: _Reader.negatives,
     SnapshotPart.SEARCH_TERMS: _Reader.search_terms,
     SnapshotPart.KEYWORD: _Reader.keyword_state,
+    SnapshotPart.CHANGES: _Reader.changes,
 }

@@ -210,6 +210,36 @@ class SandboxWorld:
         with self.db.write() as tx:
             put_day(Entities(tx, Platform.GOOGLE_ADS.value, customer_id), kind, entity_id, day, totals)
 
+    def simulate_send(self, account_id: str, campaign_id: str, *, sends_per_message: int,
+                      click_rates: list[float], open_rates: list[float] | None = None,
+                      seed: int = 0) -> list[dict[str, Any]]:
+        """The campaign sends: each of its messages (the original first, then split-test variants, in order)
+        to `sends_per_message` recipients, with opens and clicks drawn (binomially, seeded) around the given
+        true rates; the campaign's totals are their sums. Returns the messages' stats."""
+        import random
+
+        with self.db.read() as conn:
+            campaign = Entities(conn, Platform.ACTIVECAMPAIGN.value, account_id).get("email_campaign", campaign_id)
+        if campaign is None:
+            raise KeyError(f"no email_campaign {campaign_id} in activecampaign account {account_id}")
+        messages = list(campaign["message_ids"])
+        if len(click_rates) != len(messages) or (open_rates is not None and len(open_rates) != len(messages)):
+            raise ValueError(f"campaign {campaign_id} has {len(messages)} message(s): give one rate each")
+        if sends_per_message < 0 or not all(0 <= r <= 1 for r in [*click_rates, *(open_rates or [])]):
+            raise ValueError("sends must be >= 0 and rates between 0 and 1")
+        stats = []
+        for index, message_id in enumerate(messages):
+            rng = random.Random(f"{seed}|{account_id}|{campaign_id}|{message_id}")
+            click_rate = click_rates[index]
+            open_rate = max(click_rate, open_rates[index] if open_rates else min(1.0, click_rate * 8))
+            opens = sum(1 for _ in range(sends_per_message) if rng.random() < open_rate)
+            clicks = sum(1 for _ in range(opens) if rng.random() < click_rate / open_rate) if open_rate else 0
+            stats.append(self.record_email_stats(account_id, "message", message_id, sends=sends_per_message,
+                                                 opens=opens, clicks=clicks))
+        self.record_email_stats(account_id, "email_campaign", campaign_id, sends=sum(m["sends"] for m in stats),
+                                opens=sum(m["opens"] for m in stats), clicks=sum(m["clicks"] for m in stats))
+        return stats
+
     def record_email_stats(self, account_id: str, kind: str, entity_id: str, *, sends: int, opens: int,
                            clicks: int) -> dict[str, Any]:
         """Set the running totals of an email campaign or of one message (a split-test variant), as the

@@ -135,6 +135,27 @@ def sandbox_event(ctx: Context, customer_id: str, kind: str, start: str, days: i
     console.print(f"sandbox {customer_id}: {_describe(event.to_data())}", markup=False)
 
 
+@sandbox.command("send")
+@click.argument("account_id")
+@click.argument("campaign_id")
+@click.option("--sends", "sends", type=click.IntRange(min=0), required=True, help="Recipients per message.")
+@click.option("--click-rate", "click_rates", type=click.FloatRange(0, 1), multiple=True, required=True,
+              help="True click rate of each message: the original first, then the split-test variants.")
+@pass_ctx
+def sandbox_send(ctx: Context, account_id: str, campaign_id: str, sends: int, click_rates: tuple[float, ...]) -> None:
+    """Play an ActiveCampaign campaign being sent: each message to SENDS people, clicks drawn around the
+    given rates (a subject-line experiment then has something to decide)."""
+    try:
+        stats = _world(ctx).simulate_send(account_id, campaign_id, sends_per_message=sends,
+                                          click_rates=list(click_rates))
+    except (KeyError, ValueError) as error:
+        click.echo(f"error: {error.args[0] if error.args else error}", err=True)
+        sys.exit(EXIT_ERROR)
+    for message in stats:
+        console.print(f"message {message['message_id']}: {message['sends']} sent, {message['opens']} opened, "
+                      f"{message['clicks']} clicked", markup=False)
+
+
 @sandbox.command("events")
 @click.argument("customer_id")
 @click.option("--json", "as_json", is_flag=True)

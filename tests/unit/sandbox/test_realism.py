@@ -226,3 +226,41 @@ def test_a_campaign_that_is_not_budget_limited_ignores_its_budget(world, ads, tm
     finally:
         store.close()
     assert _days(ads, "117", TODAY, TODAY + timedelta(days=5), TODAY + timedelta(days=6)) == alone
+
+
+def test_a_snapshot_reports_changes_made_outside_the_operator(world, ads) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, time
+
+    from schemas.snapshots import SnapshotPart
+    from tests.unit.sandbox.helpers import gads_request
+
+    world.set_budget_amount(ACME_ADS, "506", "260.00")  # campaign 117's budget, by a person in the UI
+    world.external_change(Platform.GOOGLE_ADS, ACME_ADS, "keyword", "2001~3001", cpc_bid="1.30")
+    ads.apply(ACME_ADS, [gads_batch(SetBudgetAmount(customer_id=ACME_ADS, budget_id="501", amount=D("160.00")))])
+    at = datetime.combine(TODAY, time(18), tzinfo=UTC)
+    parts = frozenset({SnapshotPart.CAMPAIGN, SnapshotPart.CHANGES})
+    campaign = gads_request("c", parts=parts, campaign_id="117")
+    keyword = gads_request("k", parts=frozenset({SnapshotPart.KEYWORD, SnapshotPart.CHANGES}), ad_group_id="2001",
+                           criterion_id="3001")
+    brand = gads_request("b", parts=parts, campaign_id="112")
+    read = ads.snapshot(ACME_ADS, [campaign, keyword, brand], at)
+    [budget] = read["c"].outside_changes
+    assert budget.entity_key == f"google_ads:{ACME_ADS}:campaign:117" and budget.kind == "budget"
+    assert budget.resource_name == f"customers/{ACME_ADS}/campaignBudgets/506" and budget.actor == "sandbox-ui"
+    [bid] = read["k"].outside_changes
+    assert bid.entity_key == f"google_ads:{ACME_ADS}:keyword:2001~3001" and bid.kind == "bidding"
+    assert read["b"].outside_changes == ()  # the Operator's own change (through apply) is in its log, not here
+    later = ads.snapshot(ACME_ADS, [campaign], at + timedelta(days=15))
+    assert later["c"].outside_changes == ()  # older than the 14 days a snapshot looks back
+
+
+def test_a_simulated_send_draws_clicks_around_each_messages_rate(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.sandbox.helpers import ACME_AC
+
+    [stats] = world.simulate_send(ACME_AC, "21", sends_per_message=20000, click_rates=[0.03])
+    assert stats["sends"] == 20000 and 520 < stats["clicks"] < 680 and stats["opens"] >= stats["clicks"]
+    campaign = world.entity(Platform.ACTIVECAMPAIGN, ACME_AC, "email_campaign", "21")
+    assert (campaign["send_amt"], campaign["clicks"]) == (20000, stats["clicks"])
+    assert world.simulate_send(ACME_AC, "21", sends_per_message=20000, click_rates=[0.03]) == [stats]  # seeded
+    with pytest.raises(ValueError):
+        world.simulate_send(ACME_AC, "21", sends_per_message=10, click_rates=[0.03, 0.04])  # one message only
