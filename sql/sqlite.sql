@@ -80,9 +80,10 @@ BEGIN
   INSERT INTO action_heads (action_id, organization_id, seq, row_no, status, action_type, platform, campaign,
                             title, verdict, event_time)
   VALUES (NEW.action_id, NEW.organization_id, NEW.seq, NEW.row_no, NEW.status, NEW.action_type, NEW.platform,
-          coalesce(json_extract(NEW.payload, '$.action.target.campaign_id'),
-                   json_extract(NEW.payload, '$.snapshot.campaign.name')),
-          json_extract(NEW.payload, '$.opportunity.title'),
+          -- an action's opportunity and target are on its first row (seq 0): read the payload once per action
+          CASE WHEN NEW.seq = 0 THEN coalesce(json_extract(NEW.payload, '$.action.target.campaign_id'),
+                                              json_extract(NEW.payload, '$.snapshot.campaign.name')) END,
+          CASE WHEN NEW.seq = 0 THEN json_extract(NEW.payload, '$.opportunity.title') END,
           CASE WHEN json_extract(NEW.result, '$.measurements[#-1].final')
                     AND coalesce(json_extract(NEW.result, '$.measurements[#-1].measurable'), 1)
                THEN json_extract(NEW.result, '$.measurements[#-1].verdict') END,
