@@ -152,9 +152,10 @@ def execute_account(ctx: ExecutionContext, plans: list[BuiltPlan], previous: dic
         return outcomes
     batches = [OpBatch(key=b.plan.action_id, organization_id=org, platform=platform, account_id=account,
                        ops=b.plan.operations) for b, _ in ready]
+    sent_at = ctx.clock()  # when the platform call goes out: what `executed_at` records
     results = _apply(ctx, platform, account, batches)
     for (built, record), result in zip(ready, results, strict=True):
-        outcomes.append(_result_row(ctx, built, record, result, executed_by))
+        outcomes.append(_result_row(ctx, built, record, result, executed_by, sent_at))
     return outcomes
 
 
@@ -178,7 +179,7 @@ def _apply(ctx: ExecutionContext, platform: Platform, account: str, batches: lis
 
 
 def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, result: ApplyResult,
-                executed_by: str) -> Executed:
+                executed_by: str, sent_at: datetime) -> Executed:
     now = ctx.clock()
     body: dict[str, Any] = {"outcome": result.outcome.value, "details": result.details,
                             "request_ids": list(result.request_ids)}
@@ -188,9 +189,9 @@ def _result_row(ctx: ExecutionContext, built: BuiltPlan, record: ActionRecord, r
         plan = record.rollback_plan
         if plan is not None:
             plan = spec_for(built.action).finalize_rollback_plan(plan, result)
-        row = record.next(ActionStatus.EXECUTED, now, ctx.run_id, executed_at=now, executed_by=executed_by,
+        row = record.next(ActionStatus.EXECUTED, now, ctx.run_id, executed_at=sent_at, executed_by=executed_by,
                           result=body, rollback_plan=plan,
-                          measurement_checkpoints=checkpoints(now, ctx.limits.measurement_checkpoint_hours))
+                          measurement_checkpoints=checkpoints(sent_at, ctx.limits.measurement_checkpoint_hours))
         return Executed(row, done=True)
     message = result.error.message if result.error else "no error message"
     if result.outcome == ApplyOutcome.UNCERTAIN:

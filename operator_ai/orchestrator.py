@@ -259,16 +259,16 @@ class Orchestrator:
         policy = frame.policy
         verdict = built.plan.verdict
         blocking = {r.rule_id for r in verdict.blocking}
+        if dry_run:  # a dry run records what would have happened, blocks included ("otherwise blocked by …")
+            return ActionStatus.DRY_RUN, False, None
         if verdict.outcome == Outcome.BLOCK:
             if blocking <= DRY_RUN_RULES:
-                return ActionStatus.DRY_RUN, not dry_run, None
+                return ActionStatus.DRY_RUN, True, None
             error = built.snapshot_error
             if error is None and "daily_spend_cap" in blocking:  # the org's budgets could not be read
                 error = frame.budgets_error
             deferred = blocking <= DEFERRABLE_RULES or (error is not None and error.kind in TRANSIENT_READ_ERRORS)
-            return ActionStatus.BLOCKED, not deferred and not dry_run, None
-        if dry_run:
-            return ActionStatus.DRY_RUN, False, None
+            return ActionStatus.BLOCKED, not deferred, None
         if verdict.outcome == Outcome.NEEDS_APPROVAL:
             now = self.s.clock()
             pending = PendingApproval(action_id=built.plan.action_id, organization_id=policy.organization_id,

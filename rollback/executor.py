@@ -281,7 +281,8 @@ class RollbackExecutor:
     def _rolling_back(self, attempt: _Attempt) -> ActionRecord:
         """The write-ahead row: durable before the platform call."""
         row = attempt.record.next(ActionStatus.ROLLING_BACK, self._clock(), attempt.run_id,
-                                  result=self._info(attempt, drift=attempt.diff), error_message=None)
+                                  result=self._info(attempt, drift=attempt.diff), error_message=None,
+                                  executed_by=attempt.actor)  # the rollback's rows name who rolled back
         try:
             self._log.append([row])
         except StoreError as error:

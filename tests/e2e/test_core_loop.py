@@ -102,6 +102,7 @@ def documented(status: ActionStatus, org: str | None = None) -> set[str]:
 N_EXECUTED = len(documented(ActionStatus.EXECUTED))
 N_PENDING = len(documented(ActionStatus.PENDING_APPROVAL))
 N_ADVISORY = len(documented(ActionStatus.DRY_RUN))
+N_BLOCKED = len(documented(ActionStatus.BLOCKED))
 
 
 def by_opportunity(env: Env) -> dict[str, ActionRecord]:
@@ -269,8 +270,12 @@ def test_a_dry_run_executes_nothing_and_a_later_real_run_still_executes(env: Env
     summary = env.run(dry_run=True)
     assert summary.dry_run and summary.errors == ()
     assert env.applied_keys() == []
-    assert summary.counts.get("DRY_RUN") == N_EXECUTED + N_PENDING + N_ADVISORY  # what would execute or wait
-    assert not {"EXECUTED", "EXECUTING", "PENDING_APPROVAL"} & set(summary.counts)
+    # Every judged action is a DRY_RUN row saying what would have happened — blocked ones too (issue 13.9:
+    # they were BLOCKED rows marked deferred, as if a real run had decided them).
+    assert summary.counts.get("DRY_RUN") == N_EXECUTED + N_PENDING + N_ADVISORY + N_BLOCKED
+    assert not {"EXECUTED", "EXECUTING", "PENDING_APPROVAL", "BLOCKED"} & set(summary.counts)
+    would_block = [line for line in summary.actions if "otherwise blocked by" in line["detail"]]
+    assert len(would_block) == N_BLOCKED
     assert env.services.state.list_pending() == []  # a dry run queues nothing for a person
     assert env.campaign("111")["status"] == "ENABLED"
     real = env.run()

@@ -1,0 +1,46 @@
+"""Issue 13.9: records say what happened — when the platform call was sent, and who caused each row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from operator_ai.approvals import decide
+from operator_ai.orchestrator import new_run_id
+from rollback.executor import RollbackExecutor
+from schemas.common import ActionStatus, Platform
+from tests.e2e.harness import ACME, ACME_ADS, APPROVER, ApplyCall, Env, Spy, opportunity, samples_dir
+
+RAISE_30: dict[str, Any] = {"type": "adjust_campaign_budget", "params": {"change_pct": "30"},
+                            "target": {"customer_id": ACME_ADS, "campaign_id": "117"}}
+
+
+def test_executed_at_is_when_the_call_was_sent(make_env: Callable[..., Env], scratch: Path) -> None:
+    def slow(spy: Spy, call: ApplyCall) -> None:
+        spy.clock.advance(minutes=7)  # the platform took seven minutes to answer
+
+    pause = {"type": "pause_campaign", "params": {}, "target": {"customer_id": ACME_ADS, "campaign_id": "111"}}
+    env = make_env(samples=samples_dir(scratch / "samples", [opportunity("opp-pause", pause)]),
+                   after_apply={Platform.GOOGLE_ADS: slow})
+    sent = env.clock()
+    env.run([ACME])
+    row = env.record("opp-pause")
+    assert row.status == ActionStatus.EXECUTED
+    assert env.spy(Platform.GOOGLE_ADS).applies[0].at == sent
+    assert row.executed_at == sent
+    assert (row.event_time - sent).total_seconds() == 7 * 60  # recorded when the answer came
+
+
+def test_a_rollback_is_credited_to_the_person_who_rolled_back(make_env: Callable[..., Env], scratch: Path) -> None:
+    env = make_env(samples=samples_dir(scratch / "samples", [opportunity("opp-raise", RAISE_30)]))
+    env.run([ACME])
+    pending = env.record("opp-raise")
+    assert decide(env.services, pending.action_id, approve=True, approver=APPROVER).status == "EXECUTED"
+    executor = RollbackExecutor(env.log, env.services.state, env.services.connectors, env.clock)
+    outcome = executor.rollback(pending.action_id, actor="ops@acme.example", run_id=new_run_id(env.clock()))
+    assert outcome.status == "rolled_back"
+    rows = env.events(pending.action_id)
+    by = {r.status: r.executed_by for r in rows}
+    assert by[ActionStatus.EXECUTED] == APPROVER
+    assert by[ActionStatus.ROLLING_BACK] == by[ActionStatus.ROLLED_BACK] == "ops@acme.example"
