@@ -116,14 +116,21 @@ class RollbackExecutor:
     # ------------------------------------------------------------------ public
 
     def rollback(self, action_id: str, *, actor: str, run_id: str, force: bool = False, dry_run: bool = False,
-                 allow_during_stop: bool = False, reason: str = "manual") -> RollbackOutcome:
+                 allow_during_stop: bool = False, reason: str = "manual",
+                 simulated: dict[str, dict[str, Any]] | None = None) -> RollbackOutcome:
         """Undo one executed action. `allow_during_stop` is for a person at the CLI; automatic
-        rollbacks never pass it. `dry_run` reads but writes nothing."""
+        rollbacks never pass it. `dry_run` reads but writes nothing; `simulated` (entity key -> state) is
+        what earlier dry-run undos of a sequence would have left, read instead of the live state."""
         try:
             attempt = self._prepare(action_id, actor=actor, run_id=run_id, reason=reason, force=force)
             stopped = self._check_stop(attempt, allow_during_stop or dry_run)
             current, observed = self._read(attempt)
+            key = f"{attempt.spec.entity_key(attempt.action)}|{attempt.action.type}"  # the same state slice
+            if dry_run and simulated is not None and key in simulated:
+                observed = simulated[key]
             outcome = self._decide(attempt, current, observed, dry_run=dry_run, allow_during_stop=allow_during_stop)
+            if dry_run and simulated is not None and outcome.status == "dry_run":
+                simulated[key] = _jsonable(attempt.plan.before_state)
         except _Stop as stop:
             return stop.outcome
         if dry_run and stopped and not allow_during_stop:
@@ -141,10 +148,12 @@ class RollbackExecutor:
         executed = [r for r in records if (r.executed_at or r.event_time) >= since]
         executed.sort(key=lambda r: (r.executed_at or r.event_time, r.action_id), reverse=True)
         outcomes: list[RollbackOutcome] = []
+        simulated: dict[str, dict[str, Any]] = {}  # a preview undoes the sequence in order, as the real one does
         for record in executed:
             try:
                 outcomes.append(self.rollback(record.action_id, actor=actor, run_id=run_id, force=force,
-                                              dry_run=dry_run, allow_during_stop=allow_during_stop, reason=reason))
+                                              dry_run=dry_run, allow_during_stop=allow_during_stop, reason=reason,
+                                              simulated=simulated))
             except Exception as error:  # an adapter bug in one rollback must not strand the others
                 outcomes.append(RollbackOutcome(record.action_id, "failed", f"unexpected error: {error!r}"))
         return outcomes

@@ -44,3 +44,26 @@ def test_a_rollback_is_credited_to_the_person_who_rolled_back(make_env: Callable
     by = {r.status: r.executed_by for r in rows}
     assert by[ActionStatus.EXECUTED] == APPROVER
     assert by[ActionStatus.ROLLING_BACK] == by[ActionStatus.ROLLED_BACK] == "ops@acme.example"
+
+
+def test_a_since_preview_undoes_the_sequence_as_the_real_rollback_does(make_env: Callable[..., Env],
+                                                                      scratch: Path) -> None:
+    """Two changes to one budget: the preview of `rollback --since` must not call the older one drifted —
+    by the time the real rollback reaches it, the newer one has been undone."""
+    raise_10: dict[str, Any] = {**RAISE_30, "params": {"change_pct": "10"}}
+    env = make_env(samples=samples_dir(scratch / "samples", [opportunity("opp-first", raise_10)]))
+    start = env.clock()
+    env.run([ACME])
+    env.clock.advance(hours=1)
+    env.services.extras["store"].load_opportunities([opportunity("opp-second", {
+        **raise_10, "params": {"new_daily_budget": "280.00"}}, now=env.clock())])
+    env.run([ACME])
+    second = env.record("opp-second")  # the same budget again within the cooldown: a person approves
+    assert decide(env.services, second.action_id, approve=True, approver=APPROVER).status == "EXECUTED"
+    assert env.record("opp-first").status == ActionStatus.EXECUTED and env.budget_of("117") == "280.00"
+    executor = RollbackExecutor(env.log, env.services.state, env.services.connectors, env.clock)
+    preview = executor.rollback_since(ACME, start, actor="ops@acme.example", run_id="run-preview", dry_run=True)
+    assert [o.status for o in preview] == ["dry_run", "dry_run"], [o.message for o in preview]
+    real = executor.rollback_since(ACME, start, actor="ops@acme.example", run_id=new_run_id(env.clock()))
+    assert [o.status for o in real] == ["rolled_back", "rolled_back"]
+    assert env.budget_of("117") == "250.00"
