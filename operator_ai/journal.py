@@ -29,6 +29,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Who a row names when no person caused it: the scheduled (or hand-started) run of the Operator.
+RUN_ACTOR = "operator"
+
+
 def facts_payload(facts: ChangeFacts) -> dict[str, Any]:
     return _jsonable({f.name: getattr(facts, f.name) for f in dataclasses.fields(facts)})
 
@@ -43,7 +47,8 @@ def opportunity_summary(item: PlannedOpportunity) -> dict[str, Any]:
 
 def input_record(item: PlannedOpportunity, status: ActionStatus, now: datetime, run_id: str,
                  previous: ActionRecord | None, raw: Any = None) -> ActionRecord:
-    """A row for an opportunity that never became a judged action (bad input, expired, approval-only)."""
+    """A row for an opportunity that never became a judged action (bad input, expired, approval-only),
+    written by a run: it names the Operator as the one who caused it."""
     action_type = item.action_type
     payload: dict[str, Any] = {"opportunity": opportunity_summary(item), "reason": item.reason}
     if item.opportunity is not None and item.opportunity.action is not None:
@@ -63,6 +68,7 @@ def input_record(item: PlannedOpportunity, status: ActionStatus, now: datetime, 
         event_time=now,
         seq=previous.seq + 1 if previous else 0,
         run_id=run_id,
+        executed_by=RUN_ACTOR,
         error_message=item.reason if status == ActionStatus.REJECTED_INPUT else None,
     )
 
@@ -77,7 +83,8 @@ def _truncated_raw(raw: Any) -> Any:
 
 def plan_record(item: PlannedOpportunity, plan: Plan, facts: ChangeFacts | None, status: ActionStatus,
                 now: datetime, run_id: str, previous: ActionRecord | None, **fields: Any) -> ActionRecord:
-    """A row for a judged action: the whole plan travels in the payload so it can be explained and replayed."""
+    """A row for a judged action: the whole plan travels in the payload so it can be explained and replayed.
+    It names who caused it: the Operator's run unless `executed_by` says otherwise (a person's approval)."""
     payload = {
         "action": plan.action.model_dump(mode="json"),
         "opportunity": opportunity_summary(item),
@@ -101,7 +108,7 @@ def plan_record(item: PlannedOpportunity, plan: Plan, facts: ChangeFacts | None,
         verdict=plan.verdict,
         rollback_plan=plan.rollback_plan,
         plan_hash=plan.plan_hash,
-        **fields,
+        **{"executed_by": RUN_ACTOR, **fields},
     )
 
 

@@ -21,7 +21,7 @@ from operator_ai.alerts import log_action_failures, warn_expiring_approvals
 from operator_ai.deployment import ConfigError, check_live
 from operator_ai.execution import Executed, ExecutionContext, execute_account, validate_dry_runs
 from operator_ai.frame import load_frame, read_for_frame
-from operator_ai.journal import EXECUTED_STATUSES, input_record, plan_record
+from operator_ai.journal import EXECUTED_STATUSES, RUN_ACTOR, input_record, plan_record
 from operator_ai.logs import log_context, with_log_context
 from operator_ai.measurement import measure_due
 from operator_ai.planner import PlannedOpportunity
@@ -285,7 +285,7 @@ class Orchestrator:
                                history=frame.history)
         outcomes: list[Executed] = []
         for plans in groups.values():
-            results = execute_account(ctx, plans, previous, executed_by="operator")
+            results = execute_account(ctx, plans, previous, executed_by=RUN_ACTOR)
             with self.s.batch():  # the results and their bookkeeping, each account as soon as it is done
                 self.s.log.append([r.record for r in results])
                 self._finish(frame.policy.organization_id, run_id, {r.record.action_id: r.done for r in results},

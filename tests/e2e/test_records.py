@@ -67,3 +67,19 @@ def test_a_since_preview_undoes_the_sequence_as_the_real_rollback_does(make_env:
     real = executor.rollback_since(ACME, start, actor="ops@acme.example", run_id=new_run_id(env.clock()))
     assert [o.status for o in real] == ["rolled_back", "rolled_back"]
     assert env.budget_of("117") == "250.00"
+
+
+def test_every_row_names_who_caused_it(make_env: Callable[..., Env], scratch: Path) -> None:
+    """Rows a run decides (blocked, pending, dry run, rejected input) name the Operator; a decision and
+    what follows from it name the person."""
+    env = make_env()  # the bundled samples: executed, blocked, pending, rejected input, manual
+    env.run()
+    env.run(dry_run=True)
+    rows = env.all_rows()
+    statuses = {r.status for r in rows}
+    assert {ActionStatus.BLOCKED, ActionStatus.PENDING_APPROVAL, ActionStatus.REJECTED_INPUT,
+            ActionStatus.EXECUTED} <= statuses
+    assert [(r.status, r.action_id) for r in rows if not r.executed_by] == []
+    decided = next(r for r in env.latest_by_opportunity().values() if r.status == ActionStatus.PENDING_APPROVAL)
+    decide(env.services, decided.action_id, approve=False, approver=APPROVER)
+    assert env.events(decided.action_id)[-1].executed_by == APPROVER
