@@ -30,7 +30,7 @@ from operator_ai.settlement import settle
 from operator_ai.wiring import Services
 from schemas.common import IN_FLIGHT, ActionStatus, Outcome, stable_hash
 from schemas.operations import ErrorKind
-from schemas.policy import OrgPolicy
+from schemas.policy import OrgPolicy, shared_accounts
 from schemas.records import ActionRecord, RunSummary
 from schemas.verdict import Verdict
 
@@ -43,20 +43,13 @@ TRANSIENT_READ_ERRORS = frozenset({ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED, 
                                    ErrorKind.AUTH})
 
 
-def shared_accounts(policies: list[OrgPolicy]) -> dict[str, list[str]]:
+def orgs_sharing_accounts(policies: list[OrgPolicy]) -> dict[str, list[str]]:
     """Organizations with a platform account also connected to another organization, and which: such an
     org is never run (an action for one org must never be able to touch another's account)."""
-    owners: dict[str, set[str]] = defaultdict(set)
-    for policy in policies:
-        for customer in policy.connected.google_ads_customer_ids:
-            owners[f"Google Ads customer {customer}"].add(policy.organization_id)
-        for account in policy.connected.activecampaign:
-            owners[f"ActiveCampaign account {account.account_id}"].add(policy.organization_id)
     found: dict[str, list[str]] = defaultdict(list)
-    for account, orgs in sorted(owners.items()):
-        if len(orgs) > 1:
-            for org in orgs:
-                found[org].append(f"{account} is connected to {', '.join(sorted(orgs))}")
+    for account, orgs in shared_accounts(policies).items():
+        for org in orgs:
+            found[org].append(f"{account} is connected to {', '.join(orgs)}")
     return dict(found)
 
 
@@ -98,7 +91,7 @@ class Orchestrator:
         stored = self.s.state.list_orgs()
         orgs = [o for o in stored if not org_ids or o.organization_id in org_ids]
         unknown = sorted(set(org_ids or ()) - {o.organization_id for o in orgs})
-        shared = shared_accounts(stored)
+        shared = orgs_sharing_accounts(stored)
         refused = [f"{o.organization_id}: not run: {'; '.join(shared[o.organization_id])} (an account belongs to "
                    "one organization; disconnect it from all but one)" for o in orgs if o.organization_id in shared]
         orgs = [o for o in orgs if o.organization_id not in shared]

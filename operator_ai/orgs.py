@@ -8,7 +8,6 @@ each policy together with its audit record. An unchanged entry writes nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,7 @@ from typing import Any
 
 from guardrails.limits import LIMIT_RULES, Limits, resolve_limits
 from schemas.common import stable_hash
-from schemas.policy import OrgChange, OrgPolicy
+from schemas.policy import OrgChange, OrgPolicy, shared_accounts
 
 
 class OrgImportError(ValueError):
@@ -40,16 +39,8 @@ def read_org_file(path: str | Path, *, campaign_cap_ceiling: Decimal | None = No
 
 
 def account_conflicts(policies: Iterable[OrgPolicy]) -> list[str]:
-    """Every platform account (Google Ads customer, ActiveCampaign account) connected to two organizations:
-    an action for one org must never be able to touch another's account."""
-    owners: dict[str, set[str]] = defaultdict(set)
-    for policy in policies:
-        for customer in policy.connected.google_ads_customer_ids:
-            owners[f"Google Ads customer {customer}"].add(policy.organization_id)
-        for account in policy.connected.activecampaign:
-            owners[f"ActiveCampaign account {account.account_id}"].add(policy.organization_id)
-    return [f"{account} is connected to {', '.join(sorted(orgs))}"
-            for account, orgs in sorted(owners.items()) if len(orgs) > 1]
+    """Every platform account (Google Ads customer, ActiveCampaign account) connected to two organizations."""
+    return [f"{account} is connected to {', '.join(orgs)}" for account, orgs in shared_accounts(policies).items()]
 
 
 def validate(incoming: list[OrgPolicy], stored: list[OrgPolicy]) -> list[str]:

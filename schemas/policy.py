@@ -8,6 +8,8 @@ Credentials are *references* (env var or Secret Manager names), never secrets.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
@@ -91,6 +93,22 @@ class OrgPolicy(FrozenModel):
             return True
         wanted = {label.casefold() for label in self.brand_labels}
         return any(label.casefold() in wanted for label in labels)
+
+
+def connected_accounts(policy: OrgPolicy) -> list[str]:
+    """The platform accounts an organization connects, named for people."""
+    return [*(f"Google Ads customer {c}" for c in policy.connected.google_ads_customer_ids),
+            *(f"ActiveCampaign account {a.account_id}" for a in policy.connected.activecampaign)]
+
+
+def shared_accounts(policies: Iterable[OrgPolicy]) -> dict[str, tuple[str, ...]]:
+    """Every platform account connected to more than one of these organizations, with those organizations:
+    an action for one org must never be able to touch another's account."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for policy in policies:
+        for account in connected_accounts(policy):
+            owners[account].add(policy.organization_id)
+    return {account: tuple(sorted(orgs)) for account, orgs in sorted(owners.items()) if len(orgs) > 1}
 
 
 class KillSwitch(FrozenModel):

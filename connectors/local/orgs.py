@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from connectors.local.inputs import InputFileError, InputFileProblems, parse_document, read_text
 from schemas.opportunity import describe_validation_error
-from schemas.policy import OrgPolicy
+from schemas.policy import OrgPolicy, connected_accounts
 
 PolicyCheck = Callable[[OrgPolicy], None]
 
@@ -79,12 +79,6 @@ def load_orgs(path: str | Path, *, check_policy: PolicyCheck | None = None) -> l
     if problems:
         raise InputFileProblems(problems)
     return policies
-
-
-def connected_accounts(policy: OrgPolicy) -> list[str]:
-    """The platform accounts an organization connects, named for people."""
-    return [*(f"Google Ads customer {c}" for c in policy.connected.google_ads_customer_ids),
-            *(f"ActiveCampaign account {a.account_id}" for a in policy.connected.activecampaign)]
 
 
 def _refused_limits(policy: OrgPolicy, check_policy: PolicyCheck) -> list[tuple[tuple[str, ...], str]]:

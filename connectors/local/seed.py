@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from connectors.local.codec import ts
 from connectors.local.opportunities import read_opportunity_file
-from connectors.local.orgs import OrgConfigError, PolicyCheck, connected_accounts, load_orgs
-from schemas.policy import OrgPolicy
+from connectors.local.orgs import OrgConfigError, PolicyCheck, load_orgs
+from schemas.policy import OrgPolicy, connected_accounts
 
 if TYPE_CHECKING:
     from connectors.local.store import LocalStore
