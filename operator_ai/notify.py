@@ -1,10 +1,10 @@
 """Telling people what a run did and what waits for them: a pluggable notifier.
 
 The default writes a structured log line. With `OPERATOR_NOTIFY_WEBHOOK_URL` (a Slack-style incoming
-webhook, kept in Secret Manager) it posts the message with signed approval links. A link only names the
-action: the person who opens it must sign in and be an approver of the org to decide. The log notifier
-still records only the links' labels, never the URLs (they name plans, and logs are read more widely). A notification that
-cannot be delivered is logged and dropped: it never fails the run it reports on.
+webhook, kept in Secret Manager) it posts the message with signed approval links. A link only names
+the action: the person who opens it must sign in and be an approver of the org to decide. The log
+notifier still records only the links' labels, never the URLs (they name plans; logs are read widely).
+A notification that cannot be delivered is logged and dropped: it never fails the run it reports on.
 """
 
 from __future__ import annotations

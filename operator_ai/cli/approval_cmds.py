@@ -122,6 +122,7 @@ def rollback(ctx: Context, action_id: str | None, org: str | None, since: str | 
         raise click.UsageError("give ACTION_ID, or --org with --since")
     if action_id:
         _known(ctx, action_id)
+    require_known_org(services, org)  # a typo must not read as "nothing to roll back"
     executor = RollbackExecutor(services.log, services.state, services.connectors, services.clock)
     run_id = new_run_id(services.clock())
     flags = {"actor": whoami(actor), "run_id": run_id, "force": force, "dry_run": dry_run,

@@ -68,7 +68,8 @@ def test_an_unknown_org_is_an_error_and_numbers_are_validated(operator) -> None:
         run_cmds.add(cli)
     operator("status")  # creates the embedded default (OPERATOR_HOME chosen)
     for command in (("log", "--org", "org-nobody"), ("approvals", "list", "--org", "org-nobody"),
-                    ("content", "list", "--org", "org-nobody")):
+                    ("content", "list", "--org", "org-nobody"), ("rollback", "--org", "org-nobody", "--since", "7d"),
+                    ("stop", "--org", "org-nobody", "--reason", "typo")):
         assert "unknown organization 'org-nobody'" in operator(*command, code=1)
     assert "org-acme" not in operator("log", "--org", "org-acme", "--json")  # a known org: an empty answer is fine
     assert "--limit" in operator("log", "--limit", "0", code=2)
