@@ -12,8 +12,8 @@ Real counts are overdispersed, so the binomial variance is scaled by φ (quasi-b
 the pre-period alone as Pearson χ² / (days − 1) and never below 1. Aggregated over each period the data
 is a 2×2 table; the test of H0: R = r0 is the likelihood-ratio statistic of that table under the odds
 ratio fixed at r0 (closed form: a quadratic), divided by φ, as a signed root referred to Student's t with
-the pre-period's degrees of freedom — the quasi-likelihood test, which unlike a Wald test stays sound when
-a window has no events at all (a paused campaign). The interval inverts the same test.
+the degrees of freedom φ̂ supports (`effective_df`) — the quasi-likelihood test, which unlike a Wald test
+stays sound when a window has no events at all (a paused campaign). The interval inverts the same test.
 
 Without a control the comparison is the entity against its own pre-period (a Poisson rate ratio with
 exposures, the conditional binomial of the after share); the same φ and signed root apply, but nothing
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 LOG_BOUND = 12.0  # |log R| beyond this is reported as unbounded
 MIN_PHI = 1.0
+MIN_DF = 2  # a φ̂ from lumpy days is still worth something: never fewer degrees of freedom
 
 
 @dataclass(frozen=True)
@@ -218,4 +219,20 @@ def dispersion(treated: Sequence[float], exposure: Sequence[float], control: Seq
     days = len(resid2)
     if days < 2:
         return MIN_PHI, max(0, days - 1)
-    return max(MIN_PHI, sum(resid2) / (days - 1)), days - 1
+    return max(MIN_PHI, sum(resid2) / (days - 1)), effective_df(resid2)
+
+
+def effective_df(resid2: Sequence[float]) -> int:
+    """Degrees of freedom of φ̂ that its actual spread supports (Satterthwaite: 2·E[φ̂]² / Var[φ̂]).
+
+    Pearson χ²/df is a χ²(df)/df only when the daily residuals are near-normal. At a few events a day, or
+    with lumpy (overdispersed) days, the squared residuals are far more variable, φ̂ is often well below the
+    true φ and a t with days − 1 degrees of freedom is too sure of it: intervals too narrow, p-values too
+    small. The variance of the squared residuals, estimated from the same days, says how sure φ̂ really is;
+    near-normal residuals give back about days − 1."""
+    days = len(resid2)
+    mean = sum(resid2) / days
+    spread = sum((r - mean) ** 2 for r in resid2) / (days - 1)
+    if spread <= 0 or mean <= 0:
+        return days - 1
+    return max(MIN_DF, min(days - 1, math.floor(2.0 * days * mean * mean / spread)))

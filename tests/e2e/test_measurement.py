@@ -226,8 +226,13 @@ def test_sparse_data_is_inconclusive_and_nothing_is_rolled_back(make_env: Callab
     env.run()
     run_through_checkpoints(env, until=REALISTIC_FINAL)
     bid = env.record("opp-acme-003")  # +10 % on 'blue widgets': about one conversion a day
-    # overdispersed days at one conversion a day: a lucky week can look like a success, never like harm
-    assert final_of(bid)["verdict"] in ("inconclusive", "successful")
+    # The sandbox's true effect is +10 % (bid elasticity 1: 8.6 conversions expected in the +7 d window). This
+    # seed draws 16 against a pre-period of 28 in 28 days: `successful` (+174 %, p 0.004) is right about the
+    # direction, the size is a lucky week's (a ~1 % draw). A true gain may be called successful or within
+    # noise; never failed, never rolled back.
+    final = final_of(bid)
+    assert final["verdict"] in ("inconclusive", "successful") and not final["rollback_evidence"]
+    assert final["impact"]["p_value_harm"] > 0.5 and final["impact"]["control"]["kind"] == "campaigns"
     for record in env.log.query(limit=10_000):
         assert record.status != ActionStatus.ROLLED_BACK, record.action_type
         assert all(m["verdict"] != "failed" for m in measurements(record)), record.action_type

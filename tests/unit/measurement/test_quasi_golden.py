@@ -55,12 +55,28 @@ def test_dispersion_is_the_pearson_chi2_per_degree_of_freedom_of_the_glm() -> No
                  offset=np.log(k / kc)).fit()
     phi, df = quasi.dispersion(y, k, c, kc)
     # the closed-form rho is the Poisson-ratio estimate; the GLM's is the binomial MLE: close, not identical
-    assert df == 27 and phi == pytest.approx(max(1.0, glm.pearson_chi2 / glm.df_resid), rel=0.05)
+    assert 2 <= df <= 27 and phi == pytest.approx(max(1.0, glm.pearson_chi2 / glm.df_resid), rel=0.05)
     same = quasi.dispersion(y, [1.0] * 28, c, [1.0] * 28)[0]  # equal exposures: the two estimates coincide
     glm_days = sm.GLM(np.column_stack([y, c]), np.ones((28, 1)), family=sm.families.Binomial()).fit()
     assert same == pytest.approx(max(1.0, glm_days.pearson_chi2 / glm_days.df_resid), rel=1e-9)
     poisson = sm.GLM(y, np.ones((28, 1)), family=sm.families.Poisson(), offset=np.log(k)).fit()
     assert quasi.dispersion(y, k)[0] == pytest.approx(max(1.0, poisson.pearson_chi2 / poisson.df_resid), rel=1e-9)
+
+
+def test_lumpy_days_earn_fewer_degrees_of_freedom_than_even_ones() -> None:
+    """φ̂ from a few big days among empty ones (one conversion a day on average) is far less sure than
+    χ²(27)/27: the t's degrees of freedom follow the spread of the squared residuals (Satterthwaite)."""
+    control = [30.0] * 28
+    lumpy = [0.0] * 26 + [14.0, 14.0]
+    even = [0.0, 2.0] * 14  # every squared residual equal: the χ² reading holds
+    phi_lumpy, df_lumpy = quasi.dispersion(lumpy, [1.0] * 28, control, [1.0] * 28)
+    _, df_even = quasi.dispersion(even, [1.0] * 28, control, [1.0] * 28)
+    assert phi_lumpy > 5 and df_lumpy <= 6
+    assert df_even == 27
+    resid2 = RNG.chisquare(1, 2000) * 2.0  # normal residuals, φ = 2: about days − 1 (capped there)
+    assert quasi.effective_df(list(resid2)) >= 1000
+    table = quasi.Table(28, 16, 28, 7, 840, 182, 28, 7)
+    assert quasi.interval(table, phi_lumpy, df_lumpy, 0.9)[1] > quasi.interval(table, phi_lumpy, 27, 0.9)[1]
 
 
 def test_p_values_are_student_t_tails_of_the_signed_root() -> None:

@@ -44,7 +44,7 @@ def verdicts(trials: int, seed: int, effect: float, *, volume: float = 20.0,
         judged = judge_panel(SPEC, panel, alpha=FINAL_ALPHA, min_harm_pct=10.0)
         counts["failed"] += judged.verdict == "failed"
         counts["successful"] += judged.verdict == "successful"
-        counts["rollback"] += bool(judged.extra["rollback_evidence"])
+        counts["rollback"] += bool(judged.extra.get("rollback_evidence"))
     return {name: value / trials for name, value in counts.items()}
 
 
@@ -56,6 +56,15 @@ def slack(rate: float, trials: int) -> float:
 def test_no_effect_stays_within_the_error_rates(variance_ratio: float) -> None:
     trials = 400
     rates = verdicts(trials, seed=int(variance_ratio * 10), effect=0.0, variance_ratio=variance_ratio)
+    assert rates["failed"] <= FINAL_ALPHA + slack(FINAL_ALPHA, trials), rates
+    assert rates["successful"] <= FINAL_ALPHA / 2 + slack(FINAL_ALPHA / 2, trials), rates
+    assert rates["rollback"] <= 0.02 + slack(0.02, trials), rates
+
+
+def test_no_effect_at_one_and_a_half_conversions_a_day_stays_within_the_error_rates() -> None:
+    """Low volume with lumpy days (variance 3x the mean): the pre-period's φ̂ is least sure here."""
+    trials = 400
+    rates = verdicts(trials, seed=15, effect=0.0, volume=1.5, variance_ratio=3.0)
     assert rates["failed"] <= FINAL_ALPHA + slack(FINAL_ALPHA, trials), rates
     assert rates["successful"] <= FINAL_ALPHA / 2 + slack(FINAL_ALPHA / 2, trials), rates
     assert rates["rollback"] <= 0.02 + slack(0.02, trials), rates
