@@ -38,11 +38,16 @@ def _duration(text: str) -> timedelta:
 
 
 @sandbox.command("now")
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def sandbox_now(ctx: Context) -> None:
+def sandbox_now(ctx: Context, as_json: bool) -> None:
     """Print the Operator's now: OPERATOR_NOW, or the wall clock plus what `advance` added."""
     clock = ctx.services.clock
-    console.print(f"now: {clock.describe() if hasattr(clock, 'describe') else clock().isoformat()}")
+    described = clock.describe() if hasattr(clock, "describe") else clock().isoformat()
+    if as_json:
+        emit_json({"now": clock().isoformat(), "clock": described})
+        return
+    console.print(f"now: {described}")
 
 
 @sandbox.command("advance")

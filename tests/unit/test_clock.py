@@ -76,6 +76,7 @@ def test_every_command_reads_operator_now(home: Path, monkeypatch: pytest.Monkey
     logged = json.loads(_cli("log", "--json"))
     assert logged and all(row["event_time"].startswith("2026-11-23T09:00") for row in logged)
     assert FIXED in _cli("sandbox", "now")
+    assert json.loads(_cli("sandbox", "now", "--json"))["now"].startswith("2026-11-23T09:00")
     monkeypatch.setenv("OPERATOR_NOW", "2026-12-01T09:00:00+00:00")
     report = json.loads(_cli("report", "--since", "7d", "--format", "json"))
     assert report["period"]["until"].startswith("2026-12-01T09:00")
