@@ -17,6 +17,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from connectors.firestore.approvals import FirestoreApprovals
+from connectors.firestore.changes import FirestoreChanges
 from connectors.firestore.common import Collections, call_options, in_transaction, store_call, utc
 from connectors.firestore.holds import FirestoreHolds
 from schemas.common import stable_hash
@@ -27,7 +28,7 @@ from schemas.policy import KillSwitch, KillSwitchState, OrgChange, OrgPolicy
 EXECUTION_RETENTION = timedelta(days=8)
 
 
-class FirestoreStateStore(FirestoreApprovals, FirestoreHolds):
+class FirestoreStateStore(FirestoreApprovals, FirestoreHolds, FirestoreChanges):
     def __init__(self, client: Any, *, prefix: str = "", timeout_s: float = 10.0, deadline_s: float = 30.0):
         self.client = client
         self.names = Collections(prefix)
