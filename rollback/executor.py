@@ -88,12 +88,15 @@ def state_diff(expected: dict[str, Any], found: dict[str, Any]) -> dict[str, dic
             for key in sorted({*expected, *found}) if expected.get(key) != found.get(key)}
 
 
-def outside_changes_since(attempt: Any, current: Snapshot) -> str | None:
+def outside_changes_since(attempt: Any, current: Snapshot, recorded_at: datetime | None) -> str | None:
     """Who changed the action's entity outside the Operator after it ran (the snapshot's outside changes,
-    e.g. Google Ads change_event), as one line; None when nobody did or the platform does not say."""
-    executed = attempt.record.executed_at
+    e.g. Google Ads change_event), as one line; None when nobody did or the platform does not say.
+
+    "After it ran" is after its result was recorded, not after the call was sent: a platform that names no
+    author (ActiveCampaign's `mdate`) stamps the Operator's own write while the call is under way."""
     key = attempt.spec.entity_key(attempt.action)
-    found = [c for c in current.outside_changes or () if c.entity_key == key and executed and c.changed_at > executed]
+    found = [c for c in current.outside_changes or ()
+             if c.entity_key == key and recorded_at and c.changed_at > recorded_at]
     if not found:
         return None
     return ", ".join(f"{c.actor} ({c.client_type}) at {c.changed_at.isoformat()}"
@@ -189,6 +192,11 @@ class RollbackExecutor:
             raise _Stop(RollbackOutcome(action_id, "failed", f"no {spec.platform.value} connector is configured"))
         return _Attempt(record, action, spec, plan, connector, actor, run_id, reason, force)
 
+    def _execution_recorded_at(self, record: ActionRecord) -> datetime | None:
+        """When the action's EXECUTED row was written (the platform had answered by then)."""
+        executed = [r.event_time for r in self._log.events(record.action_id) if r.status == ActionStatus.EXECUTED]
+        return max(executed, default=record.executed_at)
+
     def _check_stop(self, attempt: _Attempt, allowed: bool) -> bool:
         """Refuse while the global or org emergency stop is on, unless allowed; True when it is on."""
         check = check_kill_switch(self._state.kill_switches(attempt.record.organization_id))
@@ -224,7 +232,7 @@ class RollbackExecutor:
         if refusal is not None:
             raise _Stop(attempt.outcome("refused", refusal))
         diff = state_diff(expected, observed)
-        outside = outside_changes_since(attempt, current)
+        outside = outside_changes_since(attempt, current, self._execution_recorded_at(record))
         if outside:  # someone else changed the entity after the action: drift even if the slice reads the same
             diff["changed_outside_the_operator"] = {"expected": None, "found": outside}
         attempt = replace(attempt, diff=diff)
