@@ -40,7 +40,9 @@ from operator_ai.http.auth import (
 )
 from operator_ai.http.console import console_route, handle_console
 from operator_ai.http.responses import (
+    BadRequest,
     Response,
+    bounded_fields,
     error_json,
     html_response,
     json_response,
@@ -59,10 +61,6 @@ _FIELD_LIMITS = {"login": 4096, "link": 4096, "csrf_token": 4096, "action_id": 6
 
 
 MAX_BODY_BYTES = 64 * 1024  # a decision is a few hundred bytes
-
-
-class BadRequest(Exception):
-    pass
 
 
 def handle_approvals(request: Any, rt: Runtime | None = None) -> Response:
@@ -243,19 +241,7 @@ def _identity(request: Any, rt: Runtime, wanted_org: str | None) -> Identity:
 
 def _fields(source: Any) -> dict[str, str]:
     """The known string fields of a form, query or JSON object; anything else is refused as malformed."""
-    if source is None:
-        return {}
-    if not hasattr(source, "get"):
-        raise BadRequest("the body must be a form or a JSON object")
-    fields = {}
-    for name, limit in _FIELD_LIMITS.items():
-        value = source.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > limit:
-            raise BadRequest(f"{name} must be a string of at most {limit} characters")
-        fields[name] = value
-    return fields
+    return bounded_fields(source, _FIELD_LIMITS)
 
 
 def _cookie(rt: Runtime, value: str) -> str:

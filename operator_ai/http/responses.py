@@ -9,6 +9,28 @@ from typing import Any
 
 Response = tuple[str, int, list[tuple[str, str]]]
 
+
+class BadRequest(Exception):
+    """A malformed request: answered 400 with this message."""
+
+
+def bounded_fields(source: Any, limits: dict[str, int]) -> dict[str, str]:
+    """The known string fields (`limits`: name -> most characters) of a form, query or JSON object, as given;
+    anything else is refused as malformed."""
+    if source is None:
+        return {}
+    if not hasattr(source, "get"):
+        raise BadRequest("the body must be a form or a JSON object")
+    fields: dict[str, str] = {}
+    for name, limit in limits.items():
+        value = source.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > limit:
+            raise BadRequest(f"{name} must be a string of at most {limit} characters")
+        fields[name] = value
+    return fields
+
 _COMMON = [
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),

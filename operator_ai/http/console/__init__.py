@@ -22,15 +22,11 @@ from operator_ai.http.auth import SESSION_COOKIE, AuthFailure, Identity, csrf_to
 from operator_ai.http.console import render
 from operator_ai.http.console.access import ConsoleUser, Grant, console_user, matches, pick_org, role_in
 from operator_ai.http.console.views import Layout, stop_state
-from operator_ai.http.responses import Response, error_json, redirect, wants_json
+from operator_ai.http.responses import BadRequest, Response, error_json, redirect, wants_json
 from operator_ai.http.runtime import Runtime
 
 log = logging.getLogger("operator.http.console")
 SEGMENT = "/console"
-
-
-class BadRequest(Exception):
-    pass
 
 
 class Page:

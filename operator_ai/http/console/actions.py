@@ -23,6 +23,7 @@ from operator_ai.http.console.pages import action_in_org, parse_when
 from operator_ai.http.console.preview import executor, since_records
 from operator_ai.http.console.reads import audit
 from operator_ai.http.console.views import stop_state
+from operator_ai.http.responses import bounded_fields
 from operator_ai.http.runtime import Runtime
 from operator_ai.orchestrator import new_run_id
 from schemas.policy import KillSwitch
@@ -40,16 +41,7 @@ def form_of(request: Any) -> tuple[dict[str, str], list[str]]:
     source = request.get_json(silent=True) if is_json else request.form
     if source is None:
         source = {}
-    if not hasattr(source, "get"):
-        raise BadRequest("the body must be a form or a JSON object")
-    fields: dict[str, str] = {}
-    for name, limit in _LIMITS.items():
-        value = source.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > limit:
-            raise BadRequest(f"{name} must be a string of at most {limit} characters")
-        fields[name] = value.strip()
+    fields = {name: value.strip() for name, value in bounded_fields(source, _LIMITS).items()}
     many = source.get("action_ids") if is_json else source.getlist("action_ids")
     if many is None:
         many = []
