@@ -5,7 +5,8 @@ verdicts (issue 14) — one batched set of queries per call.
 - Days: `segments.date` is selected, so each entity answers one row per day with activity. The window's UTC
   midnights name calendar days, read as the account's own days (Google Ads reports by the account's time
   zone); days not over yet there are left out.
-- Learning status: `campaign.bidding_strategy_system_status` at read time (a keyword: its campaign's).
+- Learning status: `campaign.bidding_strategy_system_status` at read time (a keyword: its campaign's, whose
+  id the keyword reading names in `attributes["campaign_id"]`).
 - Changes: one `change_event` query (see changes.py; made through the API are the Operator's own and left
   out). change_event keeps 30 days: an older range is answered with the changes since then, and
   `attributes["changes_known_since"]` says from when they are known.
@@ -197,6 +198,8 @@ def read_metrics(search: Search, customer_id: str, requests: list[MetricRequest]
         elif request.entity == MetricEntity.KEYWORD:
             name = keywords[request.key]
             campaign = campaigns.get(campaign_of.get(name, ""))
+            if name in campaign_of:  # the keyword's campaign (keyword_view campaign.id): never its control
+                common["attributes"]["campaign_id"] = campaign_of[name]
             answers[request.key] = MetricReading(
                 days=days_in(keyword_days.get(name, {}), span),
                 learning_status=_status(campaign, "bidding_strategy_system_status"),

@@ -66,7 +66,8 @@ def ads_reading(ents: Entities, request: MetricRequest, now: datetime) -> Metric
         key=request.key, read_at=now, first_day=first if first <= last else None,
         last_day=last if first <= last else None, complete=complete,
         days=_rows(ents, kind, request.entity_id, first, last, today),
-        attributes={"status": str(found.get("status", "")), "bidding_strategy_system_status": status},
+        attributes={"status": str(found.get("status", "")), "bidding_strategy_system_status": status,
+                    "campaign_id": campaign_id},
         learning_status=status, changes=changes_for(ents, campaign_id, request.start, request.end),
         changes_known=True, conversion_lag_days=lag_days(AccountModel.load(ents)),
         reason="sandbox days are UTC days")

@@ -14,6 +14,7 @@ from typing import Any
 from guardrails.limits import LimitLoosenedError, Limits, min_harmful_effect_pct, resolve_limits
 from operator_ai.measurement import breaker
 from operator_ai.measurement import series as panels
+from operator_ai.measurement.controls import holder
 from operator_ai.measurement.judge import Judgement
 from operator_ai.measurement.reads import Answer
 from operator_ai.measurement.specs import MeasureSpec
@@ -122,7 +123,8 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
                                             "closed without a verdict", cp.alpha), True
         return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded"
     control_reading = controls if isinstance(controls, MetricReading) else None
-    panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated)
+    panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated,
+                               holder=holder(record, treated))
     harm = min_harmful_effect_pct(checks.limits, record.action_type) if spec.rollback_on_failure else None
     judgement = judge_panel(spec, panel, alpha=cp.alpha, min_harm_pct=None if harm is None else float(harm))
     return judgement, cp.final or judgement.verdict == "failed"

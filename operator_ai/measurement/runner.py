@@ -22,6 +22,7 @@ from operator_ai.measurement import experiments as exp
 from operator_ai.measurement import series as panels
 from operator_ai.measurement.autorollback import auto_rollback, policy_note
 from operator_ai.measurement.checks import OrgChecks, judge_series_checkpoint
+from operator_ai.measurement.controls import holder
 from operator_ai.measurement.judge import Judgement, judge_rate
 from operator_ai.measurement.reads import Answer, read_all
 from operator_ai.measurement.specs import MeasureSpec, entity_id, spec_for
@@ -159,7 +160,7 @@ class _Org:
         aid = job.record.action_id
         found = [self._request(job, f"{aid}:series", job.spec.entity, ident, start, end)]
         if job.platform == Platform.GOOGLE_ADS:
-            campaign = ident if job.spec.entity == MetricEntity.CAMPAIGN else None
+            campaign = holder(job.record).campaign  # the treated campaign, or a keyword's own (never a control)
             found.append(self._request(job, f"{aid}:controls", MetricEntity.ACCOUNT_CAMPAIGNS, job.account, start, end,
                                        exclude_ids=(campaign,) if campaign else ()))
         return found

@@ -8,8 +8,9 @@ days (`ACCOUNT_CAMPAIGNS`), both in the account's single batched `read_metrics` 
 The control is the sum of the account's other campaigns that are comparable over the whole range: still
 enabled, not in a learning period, no change by the Operator (our log) or by anyone else (the platform's
 change history, where it reports one) from the start of the pre-period to the end of the after window,
-and with events in the pre-period. Changes to the treated entity itself inside the checkpoint's windows
-make it `confounded`.
+not the campaign holding the treated entity, and steady (`controls.py`: active from the pre-period's first
+day on, nearly every day, without a ramp of its own). Changes to the treated entity itself inside the
+checkpoint's windows make it `confounded`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from operator_ai.measurement.controls import NO_HOLDER, Holder, drop_ramping, unsteady
 from operator_ai.measurement.judge import SeriesWindow
 from operator_ai.measurement.verdict import Panel
 from operator_ai.measurement.windows import Checkpoint
@@ -120,33 +122,45 @@ def _days(start: date, end_exclusive: date) -> list[date]:
 
 
 def eligible_controls(controls: MetricReading | None, changes: Sequence[EntityChange], start: datetime,
-                      end: datetime) -> tuple[list[EntitySeries], dict[str, str]]:
-    """The account's campaigns fit to serve as control over [start, end), and why the others are not."""
+                      end: datetime, *, pre_days: Sequence[date] = (), after_days: Sequence[date] = (),
+                      holder: Holder | None = None,
+                      treated_days: Sequence[DailyMetrics] = ()) -> tuple[list[EntitySeries], dict[str, str]]:
+    """The account's campaigns fit to serve as control over [start, end), and why the others are not
+    (`controls.py` has the rules on the campaign holding the treated entity and on steady activity)."""
     if controls is None or not controls.measurable:
         return [], {}
     usable, excluded = [], {}
     for series in controls.series:
         own = changes_between(changes, series.entity_id, start, end)
         reported = [c for c in series.changes if start <= c.changed_at < end]
-        if series.status and series.status.upper() not in ("ENABLED", "ACTIVE"):
+        if holder is not None and holder.campaign == series.entity_id:
+            excluded[series.entity_id] = holder.why()
+        elif series.status and series.status.upper() not in ("ENABLED", "ACTIVE"):
             excluded[series.entity_id] = f"status {series.status}"
         elif series.learning:
             excluded[series.entity_id] = f"bidding strategy {series.learning_status}"
         elif own or reported:
             excluded[series.entity_id] = f"changed in the period ({(own + reported)[0].kind})"
+        elif (why := unsteady(series, pre_days, after_days)) is not None:
+            excluded[series.entity_id] = why
         else:
             usable.append(series)
-    return usable, excluded
+    if holder is not None and holder.keyword and holder.campaign:  # left out of the read already: say so
+        excluded.setdefault(holder.campaign, holder.why())
+    return drop_ramping(usable, excluded, pre_days, treated_days), excluded
 
 
 MIN_PRE_DAYS = 7  # an earlier change to the treated entity cuts the pre-period only if this many days remain
 
 
 def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls: MetricReading | None,
-                changes: Sequence[EntityChange], treated_changes: Sequence[EntityChange] = ()) -> Panel:
+                changes: Sequence[EntityChange], treated_changes: Sequence[EntityChange] = (),
+                holder: Holder | None = None) -> Panel:
     """The checkpoint's panel: pre-period = the `PRE_PERIOD_DAYS` before the execution day, from the treated
     entity's first active day on (a campaign younger than that would otherwise look like it grew) and after
-    its latest earlier change (`treated_changes`: the level before it is not this action's baseline)."""
+    its latest earlier change (`treated_changes`: the level before it is not this action's baseline).
+    `holder`: the campaign holding the treated entity, never part of the control (a keyword's unknown
+    campaign: no control)."""
     pre_days = _days(exec_day - timedelta(days=PRE_PERIOD_DAYS), exec_day)
     active = [d.day for d in treated.days if d.day in set(pre_days) and (d.cost > 0 or d.clicks > 0
                                                                           or d.impressions > 0 or d.conversions > 0)]
@@ -158,7 +172,10 @@ def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls
     after_days = _days(cp.after[0].date(), cp.after[1].date())
     before_days = _days(cp.before[0].date(), cp.before[1].date())
     rows = _by_day(treated.days)
-    usable, excluded = eligible_controls(controls, changes, midnight(pre_days[0]), cp.after[1])
+    usable, excluded = eligible_controls(controls, changes, midnight(pre_days[0]), cp.after[1], pre_days=pre_days,
+                                         after_days=after_days, holder=holder, treated_days=treated.days)
+    if holder is not None and holder.unknown:
+        usable = []
     control_pre = control_after = None
     for series in usable:
         series_rows = _by_day(series.days)
@@ -170,8 +187,10 @@ def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls
                            pre_correlation=_correlation(_arrays(rows, pre_days)["conversions"],
                                                         control_pre["conversions"]))
     else:
-        reason = ("no other campaign in the account" if controls is not None and not controls.series and not excluded
-                  else "no comparable campaign without a change in the period" if controls is not None
+        none_read = controls is not None and not controls.series and not excluded
+        reason = (NO_HOLDER if holder is not None and holder.unknown
+                  else "no other campaign in the account" if none_read
+                  else "no comparable campaign: each other one is left out (see excluded)" if controls is not None
                   else "the account's other campaigns were not read")
         info = ControlInfo(kind="none", excluded=excluded, reason=reason, pre_days=len(pre_days))
     return Panel(treated_pre=_arrays(rows, pre_days), treated_after=_arrays(rows, after_days),

@@ -43,6 +43,7 @@ def test_daily_series_for_campaigns_and_keywords(connector: GoogleAdsConnector, 
         Decimal(21), Decimal("4200.00"))
     keyword_total = keyword.total()
     assert keyword_total is not None and keyword_total.conversions == Decimal(7)
+    assert keyword.attributes["campaign_id"] == "111"  # keyword_view campaign.id: never the keyword's control
     sent = searches(fake)
     assert len(sent) == 5  # customer (time zone), campaigns' status, change_event, campaign days, keyword days
     assert any("campaign.id IN (111, 222)" in q and "segments.date BETWEEN '2026-11-13' AND '2026-11-19'" in q

@@ -86,6 +86,7 @@ def test_a_keyword_scales_with_its_bid(ads) -> None:  # type: ignore[no-untyped-
     ads.apply(ACME_ADS, [gads_batch(SetKeywordBid(customer_id=ACME_ADS, ad_group_id="2001", criterion_id="3001",
                                                   cpc_bid=D("2.40")))])
     reading = read(ads, request(MetricEntity.KEYWORD, "2001~3001", day(0), day(5)), NOW + timedelta(days=6))
+    assert reading.attributes["campaign_id"] == "119"  # its campaign: never the keyword's control
     total = reading.total()
     assert total is not None and D(2 * 5 * 300 / 14 * 0.8) < total.cost  # twice the bid: at least 2 x 0.8 x daily
 
