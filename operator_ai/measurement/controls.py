@@ -10,7 +10,8 @@ is left out when it
   keyword's days are part of its campaign's: the treatment would leak into the control and pull the
   estimate towards "no effect"). A keyword action whose campaign is named neither in its action, its
   pre-execution snapshot nor the reading gets no control rather than a possibly contaminated one;
-- started during the pre-period: no activity (impressions, clicks or cost) on or before its first day;
+- started during the pre-period: no activity (impressions, clicks, cost or conversions) on or before its
+  first day;
 - was idle on more than `MAX_IDLE_SHARE` of the pre-period's days or of the after window's (paused and
   resumed, ran out of its dates, days without a single impression);
 - ramped on its own: the ratio of its clicks in the last `RAMP_DAYS` of the pre-period to those in its
@@ -74,7 +75,8 @@ def holder(record: ActionRecord, treated: MetricReading | None = None) -> Holder
 
 
 def active(day: DailyMetrics) -> bool:
-    return day.impressions > 0 or day.clicks > 0 or day.cost > 0
+    """A day with any metric: Google Ads leaves out date-segmented rows whose selected metrics are all zero."""
+    return day.impressions > 0 or day.clicks > 0 or day.cost > 0 or day.conversions > 0
 
 
 def _idle_allowed(days: int) -> int:
