@@ -103,6 +103,7 @@ class EntitySeries(FrozenModel):
     learning_status: str | None = None  # bidding-strategy system status at read time; None = not reported
     changes: tuple[EntityChange, ...] = ()
     changes_known: bool = False
+    budget_id: str | None = None  # the budget it spends from (Google Ads campaign_budget.id); None = not reported
 
     @property
     def learning(self) -> bool:

@@ -208,6 +208,7 @@ def read_metrics(search: Search, customer_id: str, requests: list[MetricRequest]
             series = tuple(
                 EntitySeries(entity_id=campaign_id, days=days_in(campaign_days.get(campaign_id, {}), span),
                              status=_status(row, "status") or "", changes_known=True,
+                             budget_id=str(row.campaign_budget.id) if row.campaign_budget.id else None,
                              learning_status=_status(row, "bidding_strategy_system_status"),
                              changes=changes.of("campaign", campaign_id, request.start, request.end))
                 for campaign_id, row in sorted(campaigns.items()) if campaign_id not in request.exclude_ids)

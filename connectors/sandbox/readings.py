@@ -85,6 +85,7 @@ def account_campaigns_reading(ents: Entities, request: MetricRequest, now: datet
         series.append(EntitySeries(
             entity_id=campaign_id, days=_rows(ents, "campaign", campaign_id, first, last, today),
             status=str(campaign["status"]), learning_status=bidding_system_status(ents, campaign_id, today),
+            budget_id=campaign.get("budget_id"),
             changes=changes_for(ents, campaign_id, request.start, request.end), changes_known=True))
     return MetricReading(
         key=request.key, read_at=now, first_day=first if first <= last else None,

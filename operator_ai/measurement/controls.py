@@ -10,6 +10,8 @@ is left out when it
   keyword's days are part of its campaign's: the treatment would leak into the control and pull the
   estimate towards "no effect"). A keyword action whose campaign is named neither in its action, its
   pre-execution snapshot nor the reading gets no control rather than a possibly contaminated one;
+- spends from the treated campaign's budget (its snapshot's `budget_id`): a shared budget's other
+  campaigns gain what a pause or a cut frees and share an increase, so the action moves them too;
 - started during the pre-period: no activity (impressions, clicks, cost or conversions) on or before its
   first day;
 - was idle on more than `MAX_IDLE_SHARE` of the pre-period's days or of the after window's (paused and
@@ -46,6 +48,7 @@ class Holder:
 
     campaign: str | None
     keyword: bool = False  # the measured entity is a keyword of `campaign`
+    budget_id: str | None = None  # the treated campaign's budget: campaigns spending from it share the action
 
     @property
     def unknown(self) -> bool:
@@ -65,11 +68,13 @@ def holder(record: ActionRecord, treated: MetricReading | None = None) -> Holder
     only its ad group and criterion) the campaign its pre-execution snapshot or the keyword reading names."""
     payload = record.payload or {}
     target = (payload.get("action") or {}).get("target") or {}
+    snapshot = payload.get("snapshot") or {}
     if target.get("campaign_id"):
-        return Holder(str(target["campaign_id"]))
+        budget = ((snapshot.get("budget") or {}).get("budget_id") or (snapshot.get("campaign") or {}).get("budget_id"))
+        return Holder(str(target["campaign_id"]), budget_id=str(budget) if budget else None)
     if not target.get("criterion_id"):
         return Holder(None)
-    keyword = (payload.get("snapshot") or {}).get("keyword") or {}
+    keyword = snapshot.get("keyword") or {}
     found = keyword.get("campaign_id") or (treated.attributes.get("campaign_id") if treated is not None else None)
     return Holder(str(found) if found else None, keyword=True)
 

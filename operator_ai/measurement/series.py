@@ -135,6 +135,8 @@ def eligible_controls(controls: MetricReading | None, changes: Sequence[EntityCh
         reported = [c for c in series.changes if start <= c.changed_at < end]
         if holder is not None and holder.campaign == series.entity_id:
             excluded[series.entity_id] = holder.why()
+        elif holder is not None and holder.budget_id and series.budget_id == holder.budget_id:
+            excluded[series.entity_id] = f"spends from the treated campaign's budget {holder.budget_id}"
         elif series.status and series.status.upper() not in ("ENABLED", "ACTIVE"):
             excluded[series.entity_id] = f"status {series.status}"
         elif series.learning:

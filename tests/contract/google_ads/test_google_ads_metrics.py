@@ -107,5 +107,6 @@ def test_learning_status_outside_changes_and_the_other_campaigns(connector: Goog
     series = {s.entity_id: s for s in answers["c"].series}
     assert set(series) == {"222", "333", "444"}  # every other campaign of the account
     assert series["444"].status == "PAUSED" and series["222"].learning_status == "ENABLED"
+    assert (series["222"].budget_id, series["333"].budget_id) == ("1002", "1002")  # shared: not each other's control
     assert [c.kind for c in series["222"].changes] == ["budget"] == [c.kind for c in series["333"].changes]
     assert len(series["222"].days) == 7 and series["222"].days[0].conversions == Decimal(3)

@@ -94,6 +94,22 @@ def test_a_campaign_launched_in_the_pre_period_no_longer_makes_a_neutral_increas
     assert judgement.verdict == "inconclusive" and abs(impact["effect_pct"]) < 5, judgement.reason
 
 
+def test_campaigns_spending_from_the_treated_campaigns_budget_are_not_its_control() -> None:
+    """+30 % on budget 505, which campaigns 115 and 116 share: both gain a third. With 116 in the control
+    the increase reads as about +12 %."""
+    record = executed(action={"type": "adjust_campaign_budget", "target": {"customer_id": "1234567890",
+                                                                           "campaign_id": "115"}},
+                      facts={"budget_before": "100", "budget_after": "130"},
+                      snapshot={"campaign": {"campaign_id": "115", "budget_id": "505"},
+                                "budget": {"budget_id": "505", "amount": "100"}})
+    sharing = EntitySeries(entity_id="116", days=days(flat(20, 26)), status="ENABLED", budget_id="505")
+    other = EntitySeries(entity_id="201", days=days(flat(30)), status="ENABLED", budget_id="601")
+    _, impact = judge(record, days(flat(20, 26)), sharing, other)
+    assert impact["control"]["entities"] == ["201"]
+    assert impact["control"]["excluded"] == {"116": "spends from the treated campaign's budget 505"}
+    assert 25 < impact["effect_pct"] < 35
+
+
 def test_idle_stopping_and_ramping_campaigns_are_left_out_with_their_reason() -> None:
     record = executed(facts={"budget_before": "100", "budget_after": "115"})
     steady = (campaign("201", days(flat(40))), campaign("202", days(flat(30), idle=(-20,))))  # one idle day is fine

@@ -161,6 +161,7 @@ def test_the_account_campaigns_reading_is_the_control_pool(world, ads) -> None: 
     series = {s.entity_id: s for s in reading.series}
     assert len(series["120"].days) == 47 and series["120"].learning_status == "ENABLED"
     assert [c.kind for c in series["113"].changes] == ["budget"] and series["112"].changes == ()
+    assert series["115"].budget_id == series["116"].budget_id == "505"  # a shared budget: never each other's control
 
 
 def test_the_same_seed_gives_the_same_account_and_another_seed_another(tmp_path) -> None:  # type: ignore[no-untyped-def]
