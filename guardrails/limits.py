@@ -49,6 +49,9 @@ class Limits(FrozenModel):
     # Impact verdicts (issue 14). Days after a day before its conversions count as credited: a checkpoint
     # whose after window ends inside it is `immature` (a platform's own conversion-lag data may lengthen it).
     conversion_lag_days: Decimal = Decimal(3)
+    # Days after a bid-strategy change that its after windows leave out even when no run saw the campaign
+    # learning (Smart Bidding calibrates for about a week; up to 2-3 conversion cycles).
+    learning_allowance_days: Decimal = Decimal(7)
     # An automatic rollback needs statistical evidence AND a harm beyond this relative effect (in %, on the
     # verdict's evidence metric, measured against the counterfactual), per action type.
     min_harm_pct_pause_campaign: Decimal = Decimal(10)
@@ -110,6 +113,7 @@ LIMIT_RULES: dict[str, LimitRule] = {
     # Waiting longer for conversions, or asking a larger harm before undoing a change without a person, is
     # the cautious direction: the automatic rollback acts on money without anyone looking.
     "conversion_lag_days": LimitRule("higher"),
+    "learning_allowance_days": LimitRule("higher"),
     "min_harm_pct_pause_campaign": LimitRule("higher"),
     "min_harm_pct_adjust_campaign_budget": LimitRule("higher"),
     "min_harm_pct_adjust_keyword_bid": LimitRule("higher"),

@@ -86,9 +86,10 @@ class OrgChecks:
         return lines
 
 
-def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float, *, measurable: bool = True) -> Judgement:
+def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float, *, measurable: bool = True,
+           **extra: Any) -> Judgement:
     return Judgement(verdict, metric=spec.metric or "none", reason=reason, before={}, after={}, alpha=alpha,
-                     extra={} if measurable else {"measurable": False})
+                     extra=extra if measurable else {**extra, "measurable": False})
 
 
 def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: MeasureSpec, cp: Checkpoint,
@@ -106,8 +107,12 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
                                             "counterfactual verdict needs daily series", cp.alpha,
                       measurable=False), True
     after_last = cp.after[1].date() - timedelta(days=1)
-    if treated.last_day is None or treated.last_day < after_last:
-        return None  # the after window is not over (or not reported) yet
+    over = treated.last_day is not None and treated.last_day >= after_last
+    if not over and not treated.learning:
+        if cp.moved is None:
+            return None  # the after window is not over (or not reported) yet
+        return _plain(spec, "immature", f"the after window moved past the learning period ({cp.moved}) and is "
+                                        f"not over yet: judged once over and mature", cp.alpha), False
     ours = checks.own_changes(record.action_id)
     campaign = panels.campaign_of(record)
     outside = panels.outside_changes(treated.changes, ours, record.executed_at)
@@ -118,9 +123,12 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
                  learning_status=treated.learning_status, changes=confounders)
     if gated is not None:
         verdict, reason = gated
-        if verdict == "learning" and checks.now - cp.due_at > MAX_WAIT:
-            return _plain(spec, "learning", f"{reason}; still learning {MAX_WAIT.days} days after the checkpoint: "
-                                            "closed without a verdict", cp.alpha), True
+        if verdict == "learning":  # the status is recorded: the after windows start after the last day seen
+            seen = {"learning_status": treated.learning_status}
+            if checks.now - cp.at > MAX_WAIT:
+                return _plain(spec, "learning", f"{reason}; still learning {MAX_WAIT.days} days after the "
+                                                "checkpoint: closed without a verdict", cp.alpha, **seen), True
+            return _plain(spec, verdict, reason, cp.alpha, **seen), False
         return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded"
     control_reading = controls if isinstance(controls, MetricReading) else None
     panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import ExperimentStore
@@ -116,7 +116,10 @@ class _Org:
     def _wants_work(self, record: ActionRecord) -> bool:
         if is_final(record):
             return False
-        return bool(due(record, self.now)) or spec_for(record, self.specs).family == "experiment"
+        return bool(self._due(record)) or spec_for(record, self.specs).family == "experiment"
+
+    def _due(self, record: ActionRecord) -> list[Checkpoint]:
+        return due(record, self.now, int(self.checks.limits.learning_allowance_days))
 
     def _job(self, record: ActionRecord | None) -> _Job | None:
         """What to read for one action (None when it no longer needs measuring)."""
@@ -131,7 +134,7 @@ class _Org:
         if action is None or platform is None:
             spec = MeasureSpec("none", reason="the recorded action cannot be read")
         job = _Job(record, spec, platform or Platform.CONTENT, action.account_id() if action else "",
-                   due(record, self.now))
+                   self._due(record))
         if spec.family == "experiment":
             job.experiment = self._experiment(record)
             if job.experiment is not None:
@@ -221,9 +224,8 @@ class _Org:
             if judged is None:  # a read failed: this and later checkpoints wait for the next run
                 break
             judgement, final = judged
-            if judgement.verdict in WAITING_VERDICTS:  # recorded once; the checkpoint is judged again later
-                last = latest_measurement(job.record) or {}
-                if (last.get("index"), last.get("verdict")) != (cp.index, judgement.verdict):
+            if judgement.verdict in WAITING_VERDICTS:  # recorded once (learning: once a day, see settling.py)
+                if _news(latest_measurement(job.record) or {}, cp, judgement.verdict, self.now):
                     out.append((cp.describe(), judgement, final))
                 break
             out.append((cp.describe(), judgement, final))
@@ -360,6 +362,15 @@ class _Org:
                 self.store.put_experiment(experiment.model_copy(update={
                     "status": ExperimentStatus.CANCELLED, "updated_at": self.now,
                     "results": {**experiment.results, "reason": f"the action is {record.status.value}"}}))
+
+
+def _news(last: dict[str, Any], cp: Checkpoint, verdict: str, now: datetime) -> bool:
+    """Whether a waiting verdict is worth a row: a new one for the checkpoint, or learning seen on a new day."""
+    if (last.get("index"), last.get("verdict")) != (cp.index, verdict):
+        return True
+    seen = last.get("measured_at")
+    return verdict == "learning" and (not seen or datetime.fromisoformat(str(seen)).astimezone(UTC).date()
+                                      < now.astimezone(UTC).date())
 
 
 def _claim_key(record: ActionRecord) -> str:
