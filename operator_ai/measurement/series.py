@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from operator_ai.measurement.controls import NO_HOLDER, Holder, drop_ramping, unsteady
+from operator_ai.measurement.controls import holder as holder_of
 from operator_ai.measurement.judge import SeriesWindow
 from operator_ai.measurement.verdict import Panel
 from operator_ai.measurement.windows import Checkpoint
@@ -57,10 +58,11 @@ def campaign_of(record: ActionRecord) -> str | None:
 
 
 def own_changes(records: Iterable[ActionRecord], exclude_action: str) -> list[EntityChange]:
-    """Changes the Operator made to campaigns (executions and rollbacks), from the latest rows of the log."""
+    """Changes the Operator made to campaigns (executions and rollbacks), from the latest rows of the log; a
+    keyword's change counts as a change to its campaign (named by the action's snapshot)."""
     found = []
     for record in records:
-        campaign = campaign_of(record)
+        campaign = holder_of(record).campaign
         if campaign is None or record.action_id == exclude_action or record.status not in _CHANGED:
             continue
         if record.executed_at is not None:

@@ -40,13 +40,14 @@ def flat(value: float, after: float | None = None) -> Callable[[int], float]:
     return lambda offset: value if offset < 0 or after is None else after
 
 
-def judge(record: Any, treated: tuple[DailyMetrics, ...], *series: EntitySeries,
+def judge(record: Any, treated: tuple[DailyMetrics, ...], *series: EntitySeries, log: tuple[Any, ...] = (),
           **attributes: str) -> tuple[Any, dict[str, Any]]:
     reading = MetricReading(key="t", read_at=EXECUTED_AT, days=treated, first_day=treated[0].day,
                             last_day=treated[-1].day, attributes=attributes)
     controls = MetricReading(key="c", read_at=EXECUTED_AT, series=series)
     answers = {f"{record.action_id}:series": reading, f"{record.action_id}:controls": controls}
-    judged = judge_series_checkpoint(Checks(MATURE), record, spec_for(record), schedule(record)[-1],  # type: ignore[arg-type]
+    judged = judge_series_checkpoint(Checks(MATURE, log=list(log)), record, spec_for(record),  # type: ignore[arg-type]
+                                     schedule(record)[-1],
                                      answers)
     assert judged is not None
     return judged[0], judged[0].extra["impact"]
@@ -70,6 +71,28 @@ def test_a_keyword_is_judged_against_a_control_without_its_own_campaign() -> Non
     assert impact["control"]["entities"] == ["201"]
     assert impact["control"]["excluded"] == {"119": "holds the treated keyword"}
     assert 45 < impact["effect_pct"] < 55 and judgement.verdict == "successful"
+
+
+def test_a_campaign_whose_keyword_the_operator_changed_is_no_control() -> None:
+    """Another action of ours raised a keyword's bid in campaign 119 three days before: 119 is changed."""
+    other = keyword_bid({"keyword": {"campaign_id": "119"}}).model_copy(update={
+        "action_id": "act-" + "b" * 24, "executed_at": EXECUTED_AT - timedelta(days=3)})
+    record = executed(facts={"budget_before": "100", "budget_after": "115"})
+    _, impact = judge(record, days(flat(20)), campaign("119", days(flat(20))), campaign("201", days(flat(40))),
+                      log=(other,))
+    control = impact["control"]
+    assert control["entities"] == ["201"] and control["excluded"] == {"119": "changed in the period "
+                                                                             "(adjust_keyword_bid)"}
+    # and a budget change to 119 itself is confounded by that keyword change two days into its after window
+    on_119 = executed(action={"type": "adjust_campaign_budget", "target": {"customer_id": "1234567890",
+                                                                           "campaign_id": "119"}},
+                      facts={"budget_before": "100", "budget_after": "115"})
+    later = other.model_copy(update={"executed_at": EXECUTED_AT + timedelta(days=2)})
+    reading = MetricReading(key="t", read_at=EXECUTED_AT, days=days(flat(20)), first_day=EXEC_DAY - timedelta(days=28),
+                            last_day=EXEC_DAY + timedelta(days=7))
+    judged = judge_series_checkpoint(Checks(MATURE, log=[later]), on_119, spec_for(on_119),  # type: ignore[arg-type]
+                                     schedule(on_119)[-1], {f"{on_119.action_id}:series": reading})
+    assert judged is not None and judged[0].verdict == "confounded" and "adjust_keyword_bid" in judged[0].reason
 
 
 def test_a_keyword_whose_campaign_is_unknown_gets_no_control_and_the_reading_can_name_it() -> None:
