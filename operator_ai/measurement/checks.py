@@ -7,7 +7,7 @@ checkpoint: gate (confounded / learning / immature), then the counterfactual ver
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -17,6 +17,7 @@ from operator_ai.measurement import series as panels
 from operator_ai.measurement.controls import holder
 from operator_ai.measurement.judge import Judgement
 from operator_ai.measurement.reads import Answer
+from operator_ai.measurement.settling import settled_after
 from operator_ai.measurement.specs import MeasureSpec
 from operator_ai.measurement.verdict import gate, judge_panel
 from operator_ai.measurement.windows import Checkpoint
@@ -131,8 +132,11 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
             return _plain(spec, verdict, reason, cp.alpha, **seen), False
         return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded"
     control_reading = controls if isinstance(controls, MetricReading) else None
+    earlier = [r for r in checks.own_log if r.action_id != record.action_id and r.executed_at is not None
+               and r.executed_at.astimezone(UTC).date() < exec_day and panels.campaign_of(r) == campaign]
     panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated,
-                               holder=holder(record, treated))
+                               holder=holder(record, treated),
+                               settled_from=settled_after(earlier, int(checks.limits.learning_allowance_days)))
     harm = min_harmful_effect_pct(checks.limits, record.action_type) if spec.rollback_on_failure else None
     judgement = judge_panel(spec, panel, alpha=cp.alpha, min_harm_pct=None if harm is None else float(harm))
     return judgement, cp.final or judgement.verdict == "failed"

@@ -159,12 +159,13 @@ MIN_PRE_DAYS = 7  # an earlier change to the treated entity cuts the pre-period 
 
 def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls: MetricReading | None,
                 changes: Sequence[EntityChange], treated_changes: Sequence[EntityChange] = (),
-                holder: Holder | None = None) -> Panel:
+                holder: Holder | None = None, settled_from: date | None = None) -> Panel:
     """The checkpoint's panel: pre-period = the `PRE_PERIOD_DAYS` before the execution day, from the treated
     entity's first active day on (a campaign younger than that would otherwise look like it grew) and after
     its latest earlier change (`treated_changes`: the level before it is not this action's baseline).
     `holder`: the campaign holding the treated entity, never part of the control (a keyword's unknown
-    campaign: no control)."""
+    campaign: no control). `settled_from`: the first day after the learning period of the Operator's earlier
+    change to the campaign (settling.settled_after), where the pre-period starts when enough days remain."""
     pre_days = _days(exec_day - timedelta(days=PRE_PERIOD_DAYS), exec_day)
     active = [d.day for d in treated.days if d.day in set(pre_days) and (d.cost > 0 or d.clicks > 0
                                                                           or d.impressions > 0 or d.conversions > 0)]
@@ -173,6 +174,8 @@ def build_panel(cp: Checkpoint, exec_day: date, treated: MetricReading, controls
     earlier = [c.changed_at.date() for c in treated_changes if c.changed_at.date() < exec_day]
     if earlier and len([d for d in pre_days if d > max(earlier)]) >= MIN_PRE_DAYS:
         pre_days = [d for d in pre_days if d > max(earlier)]
+    if settled_from is not None and len([d for d in pre_days if d >= settled_from]) >= MIN_PRE_DAYS:
+        pre_days = [d for d in pre_days if d >= settled_from]
     after_days = _days(cp.after[0].date(), cp.after[1].date())
     before_days = _days(cp.before[0].date(), cp.before[1].date())
     rows = _by_day(treated.days)

@@ -14,10 +14,13 @@ its learning period, as far as the Operator knows it:
   (runs stopped, or it was over before the first checkpoint was read) is still left out.
 
 The window keeps its length; the before window and the pre-period (before the execution day) do not move.
+The pre-period leaves out the learning period of the Operator's own earlier change to the campaign
+(`settled_after`: where that change's after windows start), when enough days remain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from operator_ai.measurement.summary import measured
@@ -48,3 +51,17 @@ def after_start(record: ActionRecord, executed_at: datetime, allowance_days: int
     if seen is not None and seen[0] + timedelta(days=1) > start:
         start, why = seen[0] + timedelta(days=1), f"the campaign was seen learning ({seen[1]}) through {seen[0]}"
     return start, why
+
+
+def settled_after(earlier: Iterable[ActionRecord], allowance_days: int) -> date | None:
+    """The first day after the learning periods of the Operator's earlier changes to a campaign (`earlier`):
+    where their own after windows start (a rolled-back bid-strategy change learns again from the rollback);
+    None when none of them is known to have learnt."""
+    found = []
+    for other in earlier:
+        changed = other.rolled_back_at or other.executed_at
+        if changed is not None:
+            start, why = after_start(other, changed, allowance_days)
+            if why is not None:
+                found.append(start)
+    return max(found, default=None)

@@ -105,3 +105,24 @@ def test_a_policy_may_lengthen_the_learning_allowance_never_shorten_it() -> None
     assert resolve_limits({"learning_allowance_days": 14}).learning_allowance_days == 14
     with pytest.raises(LimitLoosenedError, match="learning_allowance_days"):
         resolve_limits({"learning_allowance_days": 3})
+
+
+def test_the_pre_period_leaves_out_the_learning_of_an_earlier_bid_strategy_change() -> None:
+    """The Operator changed campaign 117's bid strategy 20 days before this budget increase: its week of
+    learning (conversions at half) would lower the baseline and make a neutral increase look like a gain."""
+    record = executed(facts={"budget_before": "100", "budget_after": "115"})
+    earlier_at = record.executed_at - timedelta(days=20)  # type: ignore[operator]
+    earlier = executed("change_bid_strategy", at=earlier_at).model_copy(update={"action_id": "act-" + "b" * 24})
+    exec_day = record.executed_at.date()  # type: ignore[union-attr]
+    learnt = {earlier_at.date() + timedelta(days=d) for d in range(7)}
+    treated = reading("t", tuple(r.model_copy(update={"conversions": r.conversions / 2}) if r.day in learnt else r
+                                 for r in rows(20)))
+    cp = schedule(record)[-1]
+    mature = datetime.combine(exec_day + timedelta(days=20), datetime.min.time(), tzinfo=UTC)
+    judged = judge_series_checkpoint(Checks(mature, log=[earlier]), record, SCALE_UP, cp,  # type: ignore[arg-type]
+                                     _answers(record, treated))
+    assert judged is not None
+    impact = judged[0].extra["impact"]
+    # the learning ends at 09:00 twelve days before this change: 12 settled pre-period days remain
+    assert impact["control"]["pre_days"] == 12 and abs(impact["effect_pct"]) < 5, impact
+    assert judged[0].verdict == "inconclusive"

@@ -54,6 +54,10 @@ class Checks:
     def own_changes(self, action_id: str) -> list[EntityChange]:
         return own_changes(self.log, action_id)
 
+    @property
+    def own_log(self) -> list[Any]:
+        return self.log
+
 
 MATURE = datetime.combine(EXEC_DAY + timedelta(days=12), datetime.min.time(), tzinfo=EXECUTED_AT.tzinfo)
 
