@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, cast
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from schemas.actions import Action
 from schemas.common import ActionStatus, FrozenModel, Platform, ZonedDatetime, stable_hash
@@ -92,10 +93,32 @@ class ActionRecord(FrozenModel):
         return stable_hash([self.action_id, self.seq, self.status.value], 32)
 
     def next(self, status: ActionStatus, event_time: datetime, run_id: str, **changes: Any) -> ActionRecord:
-        """The following transition: same action, next sequence number, new status."""
-        data = self.model_dump()
-        data.update(changes, status=status, event_time=event_time, run_id=run_id, seq=self.seq + 1)
-        return ActionRecord.model_validate(data)
+        """The following transition: same action, next sequence number, new status.
+
+        Only the changed fields are validated (the others were when this record was made; validating the
+        whole record again, payload and verdict included, was most of a transition's cost). A change that
+        fails, or names no field, is validated again with the whole record, so its error is the one
+        `model_validate` gives."""
+        changes.update(status=status, event_time=event_time, run_id=run_id, seq=self.seq + 1)
+        try:
+            checked = {name: _field_adapter(name).validate_python(value) for name, value in changes.items()}
+        except (KeyError, ValidationError):
+            return ActionRecord.model_validate({**self.model_dump(), **changes})  # raises the usual error
+        return ActionRecord.model_construct(**{**self.__dict__, **checked})
+
+
+@cache
+def _field_adapter(name: str) -> TypeAdapter[Any]:
+    """A validator of one `ActionRecord` field, as the model validates it (its type, constraints, config).
+    KeyError for a name that is no field, or when the model has validators of its own (then only the whole
+    record can be validated)."""
+    decorators = ActionRecord.__pydantic_decorators__
+    if decorators.field_validators or decorators.model_validators or decorators.validators \
+            or decorators.root_validators:
+        raise KeyError(name)
+    info = ActionRecord.model_fields[name]
+    config = cast(ConfigDict, {k: v for k, v in ActionRecord.model_config.items() if k not in ("frozen", "extra")})
+    return TypeAdapter(cast(Any, Annotated)[info.annotation, info], config=config)
 
 
 TERMINAL_STATUSES = frozenset(
