@@ -25,8 +25,18 @@ HOUR = 1  # rolling windows, in hours (what the spec calls "the rolling hour" an
 DAY_HOURS = 24
 
 
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON values for `observed`: Decimals as strings, datetimes ISO, containers recursively."""
+    kind = type(value)  # exact types first (most values): the isinstance chain below is for everything else
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
