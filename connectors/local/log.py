@@ -16,6 +16,7 @@ from connectors.local.codec import from_json, parse_ts, to_json, ts, ts_or_none
 from connectors.local.db import Database
 from schemas.common import ActionStatus
 from schemas.records import ActionRecord
+from schemas.verdict import Verdict
 
 _COLUMNS = (
     "event_id", "action_id", "seq", "opportunity_id", "organization_id", "action_type", "platform", "payload",
@@ -27,7 +28,7 @@ _INSERT = (f"INSERT OR IGNORE INTO actions_log ({', '.join(_COLUMNS)}) "  # noqa
 
 
 def _row_values(record: ActionRecord, inserted_at: str) -> tuple[Any, ...]:
-    data = record.model_dump(mode="json")
+    data = record.model_dump(mode="json", exclude={"verdict"})
     return (
         record.event_id, record.action_id, record.seq, record.opportunity_id, record.organization_id,
         record.action_type, str(data["platform"]), to_json(data["payload"]), record.status.value,
@@ -35,9 +36,28 @@ def _row_values(record: ActionRecord, inserted_at: str) -> tuple[Any, ...]:
         None if record.result is None else to_json(data["result"]), record.error_message,
         None if record.rollback_plan is None else to_json(data["rollback_plan"]),
         ts_or_none(record.rolled_back_at), to_json([ts(t) for t in record.measurement_checkpoints]),
-        None if record.verdict is None else to_json(data["verdict"]), to_json(data["checks"]), record.plan_hash,
+        None if record.verdict is None else _verdict_json(record.verdict), to_json(data["checks"]), record.plan_hash,
         inserted_at,
     )
+
+
+# The verdict's JSON by the verdict object it was made from. A verdict (about 5 kB of JSON: every rule's
+# result) is the same object on an action's write-ahead row and on the rows that follow it (`next` keeps
+# it), so it is serialised once, not once per row. Verdicts are frozen; the entry holds the object, so
+# its id is not reused while cached. Bounded: emptied when full.
+_VERDICT_TEXTS: dict[int, tuple[Verdict, str]] = {}
+_VERDICT_TEXTS_MAX = 512
+
+
+def _verdict_json(verdict: Verdict) -> str:
+    cached = _VERDICT_TEXTS.get(id(verdict))
+    if cached is not None and cached[0] is verdict:
+        return cached[1]
+    text = to_json(verdict.model_dump(mode="json"))
+    if len(_VERDICT_TEXTS) >= _VERDICT_TEXTS_MAX:
+        _VERDICT_TEXTS.clear()
+    _VERDICT_TEXTS[id(verdict)] = (verdict, text)
+    return text
 
 
 def _record(row: sqlite3.Row) -> ActionRecord:
