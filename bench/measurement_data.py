@@ -1,7 +1,7 @@
 """Simulated ad accounts for the measurement calibration benchmark (bench/measurement.py).
 
 Written from what real Google Ads accounts look like, not from the verdict's model, and sharing no code
-with operator_ai or the sandbox. One simulated action = one account of several campaigns over 28 + 1 + 21
+with operator_ai or the sandbox. One simulated action = one account of several campaigns over 28 + 1 + 35
 days (pre-period, execution day, after); campaign 0 is treated. Per campaign and day:
 
     expected = base volume · weekday profile (shared, plus a small per-campaign wobble)
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 PRE_DAYS = 28
-AFTER_DAYS = 21  # simulated after the execution day (reads happen up to here)
+AFTER_DAYS = 42  # simulated after the execution day (reads happen up to here: a 28-day horizon, matured)
 CAMPAIGNS = 5  # per account: the treated one and four others
 WEEKDAY = np.array([1.12, 1.10, 1.06, 1.02, 0.96, 0.84, 0.80])  # Mon..Sun, a typical B2C search account
 MAX_DELAY = 10

@@ -72,3 +72,26 @@ class TrackingHold(FrozenModel):
     reason: str
     evidence: dict[str, str] = Field(default_factory=dict)  # campaigns collapsed, expected vs seen, days
     cleared_at: ZonedDatetime | None = None
+
+
+class MeasurementHorizon(FrozenModel):
+    """When the final verdict of a daily-series action is due, planned from its pre-period alone.
+
+    A fixed 7-day final window finds a 30 % drop at 20 conversions a day 8 times in 10 only when days are
+    Poisson-like; with the two to three times wider spread of real accounts it needs two or three weeks. So
+    the measurement plans its own length, once, from what it knows before the change (the pre-period's
+    volume, dispersion and control): the shortest whole-week final window with the target power, at least
+    the org's scheduled final checkpoint and at most `max_days`. Planned from the pre-period only, the
+    plan cannot peek at the effect; earlier checkpoints stay interim (only overwhelming harm ends early)."""
+
+    scheduled_days: int  # the final window the org's checkpoints scheduled
+    final_days: int  # the planned final window (>= scheduled_days, <= max_days unless scheduled longer)
+    max_days: int
+    design_drop_pct: float  # the drop of the measured count the plan is sized to find
+    target_power: float
+    power_scheduled: float | None = None  # planned power of the scheduled final window
+    power_planned: float | None = None  # planned power of the planned final window
+    dispersion: float | None = None  # pre-period dispersion the plan used
+    per_day: float | None = None  # the treated entity's pre-period events per day
+    control: bool = False  # planned with a usable control
+    reason: str = ""

@@ -7,22 +7,25 @@ checkpoint: gate (confounded / learning / immature), then the counterfactual ver
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from guardrails.limits import LimitLoosenedError, Limits, min_harmful_effect_pct, resolve_limits
-from operator_ai.measurement import breaker
+from operator_ai.measurement import breaker, horizon
 from operator_ai.measurement import series as panels
 from operator_ai.measurement.controls import holder
 from operator_ai.measurement.judge import Judgement
 from operator_ai.measurement.reads import Answer
 from operator_ai.measurement.settling import settled_after
 from operator_ai.measurement.specs import MeasureSpec
-from operator_ai.measurement.verdict import gate, judge_panel
-from operator_ai.measurement.windows import Checkpoint
+from operator_ai.measurement.verdict import Panel, gate, judge_panel
+from operator_ai.measurement.windows import Checkpoint, schedule
+from operator_ai.measurement.windows import horizon as stored_horizon
 from operator_ai.wiring import Services
 from schemas.common import Platform
+from schemas.impact import MeasurementHorizon
 from schemas.metrics import EntityChange, MetricEntity, MetricReading, MetricRequest
 from schemas.policy import OrgPolicy
 from schemas.records import ActionRecord
@@ -93,27 +96,32 @@ def _plain(spec: MeasureSpec, verdict: Any, reason: str, alpha: float, *, measur
                      extra=extra if measurable else {**extra, "measurable": False})
 
 
+Judged = tuple[Judgement, bool, Checkpoint]  # the judgement, whether it is final, the checkpoint as judged
+
+
 def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: MeasureSpec, cp: Checkpoint,
-                            answers: dict[str, Answer]) -> tuple[Judgement, bool] | None:
-    """(judgement, final) for one checkpoint of a daily-series action; None when it must wait for a read."""
+                            answers: dict[str, Answer]) -> Judged | None:
+    """(judgement, final, checkpoint) for one checkpoint of a daily-series action; None when it must wait for a
+    read. A scheduled final checkpoint shorter than the action's measurement horizon is judged as an interim
+    one (the horizon is planned once, from the pre-period: `horizon.py`)."""
     treated = answers.get(f"{record.action_id}:series")
     controls = answers.get(f"{record.action_id}:controls")
     exec_day = panels.execution_day(record)
     if not isinstance(treated, MetricReading) or exec_day is None:
         return None
     if not treated.measurable:
-        return _plain(spec, "inconclusive", f"not measurable: {treated.reason}", cp.alpha, measurable=False), True
+        return _plain(spec, "inconclusive", f"not measurable: {treated.reason}", cp.alpha, measurable=False), True, cp
     if treated.granularity != "day":
         return _plain(spec, "inconclusive", "not measurable: the platform answered window totals, and a "
                                             "counterfactual verdict needs daily series", cp.alpha,
-                      measurable=False), True
+                      measurable=False), True, cp
     after_last = cp.after[1].date() - timedelta(days=1)
     over = treated.last_day is not None and treated.last_day >= after_last
     if not over and not treated.learning:
         if cp.moved is None:
             return None  # the after window is not over (or not reported) yet
         return _plain(spec, "immature", f"the after window moved past the learning period ({cp.moved}) and is "
-                                        f"not over yet: judged once over and mature", cp.alpha), False
+                                        f"not over yet: judged once over and mature", cp.alpha), False, cp
     ours = checks.own_changes(record.action_id)
     campaign = panels.campaign_of(record)
     outside = panels.outside_changes(treated.changes, ours, record.executed_at)
@@ -128,15 +136,27 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
             seen = {"learning_status": treated.learning_status}
             if checks.now - cp.at > MAX_WAIT:
                 return _plain(spec, "learning", f"{reason}; still learning {MAX_WAIT.days} days after the "
-                                                "checkpoint: closed without a verdict", cp.alpha, **seen), True
-            return _plain(spec, verdict, reason, cp.alpha, **seen), False
-        return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded"
+                                                "checkpoint: closed without a verdict", cp.alpha, **seen), True, cp
+            return _plain(spec, verdict, reason, cp.alpha, **seen), False, cp
+        return _plain(spec, verdict, reason, cp.alpha), verdict == "confounded", cp
     control_reading = controls if isinstance(controls, MetricReading) else None
     earlier = [r for r in checks.own_log if r.action_id != record.action_id and r.executed_at is not None
                and r.executed_at.astimezone(UTC).date() < exec_day and panels.campaign_of(r) == campaign]
     panel = panels.build_panel(cp, exec_day, treated, control_reading, ours, to_treated,
                                holder=holder(record, treated),
                                settled_from=settled_after(earlier, int(checks.limits.learning_allowance_days)))
+    plan = _horizon(record, spec, panel)
+    if cp.final and plan.final_days > cp.days:
+        cp = replace(cp, final=False)
     harm = min_harmful_effect_pct(checks.limits, record.action_type) if spec.rollback_on_failure else None
     judgement = judge_panel(spec, panel, alpha=cp.alpha, min_harm_pct=None if harm is None else float(harm))
-    return judgement, cp.final or judgement.verdict == "failed"
+    judgement.extra["horizon"] = plan.model_dump(mode="json")
+    return judgement, cp.final or judgement.verdict == "failed", cp
+
+
+def _horizon(record: ActionRecord, spec: MeasureSpec, panel: Panel) -> MeasurementHorizon:
+    """The action's measurement horizon: the one planned at its first judged checkpoint, else planned now."""
+    stored = stored_horizon(record)
+    if stored is not None:
+        return MeasurementHorizon.model_validate(stored)
+    return horizon.plan(spec, panel, scheduled_days=schedule(record)[-1].days)

@@ -27,7 +27,7 @@ from operator_ai.measurement.judge import Judgement, judge_rate
 from operator_ai.measurement.reads import Answer, read_all
 from operator_ai.measurement.specs import MeasureSpec, entity_id, spec_for
 from operator_ai.measurement.summary import measured as measurements
-from operator_ai.measurement.windows import Checkpoint, due, is_final, latest_measurement, schedule
+from operator_ai.measurement.windows import Checkpoint, due, extended, is_final, latest_measurement, schedule
 from operator_ai.wiring import Services
 from schemas.actions import parse_action
 from schemas.common import ActionStatus, Platform
@@ -223,7 +223,7 @@ class _Org:
             judged = self._judge_checkpoint(job, cp, answers)
             if judged is None:  # a read failed: this and later checkpoints wait for the next run
                 break
-            judgement, final = judged
+            judgement, final, cp = judged  # a scheduled final checkpoint may be judged as interim (horizon.py)
             if judgement.verdict in WAITING_VERDICTS:  # recorded once (learning: once a day, see settling.py)
                 if _news(latest_measurement(job.record) or {}, cp, judgement.verdict, self.now):
                     out.append((cp.describe(), judgement, final))
@@ -234,7 +234,7 @@ class _Org:
         return out
 
     def _judge_checkpoint(self, job: _Job, cp: Checkpoint,
-                          answers: dict[str, Answer]) -> tuple[Judgement, bool] | None:
+                          answers: dict[str, Answer]) -> tuple[Judgement, bool, Checkpoint] | None:
         spec = job.spec
         if spec.family == "series":
             return judge_series_checkpoint(self.checks, job.record, spec, cp, answers)
@@ -243,9 +243,9 @@ class _Org:
             return None
         for reading in (after, before):
             if not reading.measurable:
-                return _plain(spec, "inconclusive", f"not measurable: {reading.reason}", cp.alpha), True
+                return _plain(spec, "inconclusive", f"not measurable: {reading.reason}", cp.alpha), True, cp
         judgement = self._judge_email(job, before, after, cp)
-        return judgement, cp.final or judgement.verdict == "failed"
+        return judgement, cp.final or judgement.verdict == "failed", cp
 
     def _judge_email(self, job: _Job, baseline: MetricReading, campaign: MetricReading, cp: Checkpoint) -> Judgement:
         snap = ((job.record.payload.get("snapshot") or {}).get("email_campaign")) or {}
@@ -307,6 +307,12 @@ class _Org:
                        "measured_at": self.now.isoformat(), "expectation": spec.describe()}
         result = {**(previous.result or {}), "measurement": measurement,
                   "measurements": [*measurements(previous), measurement]}
+        changes: dict[str, Any] = {}
+        plan = judgement.extra.get("horizon")
+        if isinstance(plan, dict) and "horizon" not in result:  # planned once, at the first judged checkpoint
+            result["horizon"] = plan
+            if not final:
+                changes["measurement_checkpoints"] = extended(previous, int(plan["final_days"]))
         if final and judgement.verdict == "failed":
             note = policy_note(self.policy, spec.rollback_on_failure)
             if note["status"] == "requested" and judgement.extra.get("rollback_evidence") is False:
@@ -318,7 +324,8 @@ class _Org:
                 note = {"status": "held", "message": "a tracking hold is on for this organization: the rollback "
                                                      "waits until conversions come back"}
             result["auto_rollback"] = note
-        return previous.next(ActionStatus.MEASURED, self.now, self.run_id, result=result, error_message=None)
+        return previous.next(ActionStatus.MEASURED, self.now, self.run_id, result=result, error_message=None,
+                             **changes)
 
     # ------------------------------------------------------------------ rollbacks and experiments
 

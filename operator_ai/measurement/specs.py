@@ -35,6 +35,9 @@ class MeasureSpec:
     entity: MetricEntity | None = None
     rollback_on_failure: bool = True  # False: the action cannot sensibly be undone once judged
     reason: str = ""  # family "none": why nothing is measured
+    # the drop of conversions its final verdict is sized to find (horizon.py); None: the scheduled checkpoints
+    # suffice (a pause stops a campaign's conversions altogether, which the first checkpoints already see)
+    design_drop: float | None = 0.30
 
     def describe(self) -> str:
         if self.family == "none":
@@ -49,7 +52,7 @@ CONTENT = MeasureSpec("series", "visits", "up", entity=MetricEntity.PAGE, rollba
 
 SPECS: dict[str, MeasureSpec] = {
     "pause_campaign": MeasureSpec("series", "clicks", "down", guard="conversions", tolerance=0.0,
-                                  entity=MetricEntity.CAMPAIGN),
+                                  entity=MetricEntity.CAMPAIGN, design_drop=None),
     "adjust_campaign_budget": SCALE_UP,  # a decrease is judged as SCALE_DOWN (see `spec_for`)
     "adjust_keyword_bid": replace(SCALE_UP, entity=MetricEntity.KEYWORD),
     "add_negative_keywords": MeasureSpec("series", "efficiency", "up", guard="conversions", tolerance=0.1,

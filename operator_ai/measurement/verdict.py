@@ -15,8 +15,9 @@ Significance is at the checkpoint's α with a control; without a usable control 
 move, so every verdict needs α / `NO_CONTROL_FACTOR` (and the record says there was no control).
 
 A `failed` verdict can lead to an automatic rollback only with `rollback_evidence`: the failing test at
-α · `ROLLBACK_ALPHA_SHARE` AND a point estimate of the harm beyond the org's minimum harmful effect for the
-action type (a guard: beyond its tolerance and then the minimum). Otherwise a person decides.
+the final checkpoint's α · `ROLLBACK_ALPHA_SHARE` (at an interim checkpoint: its own, far smaller α) AND a
+point estimate of the harm beyond the org's minimum harmful effect for the action type (a guard: beyond its
+tolerance and then the minimum). Otherwise a person decides.
 
 `gate` gives the verdicts that never roll back and come before any test: `confounded`, `learning`,
 `immature`.
@@ -33,6 +34,7 @@ from typing import Any
 from operator_ai.measurement import quasi
 from operator_ai.measurement.judge import Judgement, Verdict
 from operator_ai.measurement.specs import MeasureSpec
+from operator_ai.measurement.windows import FINAL_ALPHA
 from schemas.impact import ControlInfo, ImpactEstimate
 from schemas.metrics import EntityChange, is_learning
 
@@ -182,7 +184,9 @@ def judge_panel(spec: MeasureSpec, panel: Panel, *, alpha: float, min_harm_pct: 
     notes = () if why_not is None else (f"no usable control ({why_not}): evidence must be {NO_CONTROL_FACTOR:g}x "
                                         "stronger",)
     harm_cut = 1.0 - (min_harm_pct or 0.0) / 100.0
-    strong = level * ROLLBACK_ALPHA_SHARE
+    # the rollback bar: the final checkpoint's α · share (÷ NO_CONTROL_FACTOR alike), and never above this
+    # checkpoint's own α — an interim boundary (0.001) is already far stronger than the final bar (0.02)
+    strong = min(level, FINAL_ALPHA * ROLLBACK_ALPHA_SHARE * level / alpha)
     moved = _moved(prepared, up)
     if harm_p < level:
         beyond = prepared.ratio <= harm_cut if up else prepared.ratio >= 1.0 / harm_cut

@@ -82,6 +82,32 @@ def schedule(record: ActionRecord, learning_allowance_days: int = LEARNING_ALLOW
     return found
 
 
+def extension_days(scheduled_days: int, final_days: int) -> list[int]:
+    """The window lengths of the checkpoints a horizon adds after the scheduled final one: every whole week
+    beyond it, and `final_days` itself."""
+    more = list(range(7 * (scheduled_days // 7 + 1), final_days + 1, 7))
+    if final_days > scheduled_days and (not more or more[-1] != final_days):
+        more.append(final_days)
+    return more
+
+
+def extended(record: ActionRecord, final_days: int) -> tuple[datetime, ...]:
+    """The action's checkpoint times with the final one moved out to `final_days` (a measurement horizon):
+    every whole week beyond the scheduled final window becomes a checkpoint, the last one final."""
+    times = tuple(sorted(record.measurement_checkpoints))
+    found = schedule(record)
+    if record.executed_at is None or not found:
+        return times
+    executed_at = record.executed_at
+    return (*times, *(executed_at + timedelta(hours=24 * days) for days in extension_days(found[-1].days, final_days)))
+
+
+def horizon(record: ActionRecord) -> dict[str, Any] | None:
+    """The action's planned measurement horizon (`schemas.impact.MeasurementHorizon` as JSON), once planned."""
+    found = (record.result or {}).get("horizon")
+    return found if isinstance(found, dict) else None
+
+
 def latest_measurement(record: ActionRecord) -> dict[str, Any] | None:
     done = measurements(record)
     return done[-1] if done else None

@@ -75,7 +75,7 @@ def test_a_neutral_increase_during_an_account_wide_dip_is_not_failed() -> None:
                       EntitySeries(entity_id="204", days=rows(30), status="PAUSED"))
     judged = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL, answers(treated, controls))  # type: ignore[arg-type]
     assert judged is not None
-    judgement, final = judged
+    judgement, final, _ = judged
     impact = judgement.extra["impact"]
     assert judgement.verdict == "inconclusive" and final
     assert impact["control"]["entities"] == ["201", "202"]
@@ -87,7 +87,7 @@ def test_a_real_drop_against_the_same_control_fails_with_evidence() -> None:
     treated = reading("t", rows(20, after=8))
     controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"),
                       EntitySeries(entity_id="202", days=rows(30), status="ENABLED"))
-    judgement, final = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, final, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                                answers(treated, controls))
     assert judgement.verdict == "failed" and final and judgement.extra["rollback_evidence"] is True
 
@@ -99,7 +99,7 @@ def test_a_control_changed_by_the_operator_is_left_out_and_a_change_to_the_treat
     treated = reading("t", rows(20))
     controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"),
                       EntitySeries(entity_id="202", days=rows(30), status="ENABLED"))
-    judgement, _ = judge_series_checkpoint(Checks(MATURE, log=[other]), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, _, _ = judge_series_checkpoint(Checks(MATURE, log=[other]), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                            answers(treated, controls))
     assert judgement.extra["impact"]["control"]["entities"] == ["202"]
     assert "changed in the period" in judgement.extra["impact"]["control"]["excluded"]["201"]
@@ -109,7 +109,7 @@ def test_a_control_changed_by_the_operator_is_left_out_and_a_change_to_the_treat
     ours = EntityChange(entity_id="117", changed_at=EXECUTED_AT + timedelta(minutes=1), kind="budget",
                         actor="GOOGLE_ADS_API")  # this very action, as the platform reports it
     confounded = reading("t", rows(20), changes=(ours, outside), changes_known=True)
-    judgement, final = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, final, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                                answers(confounded, controls))
     assert judgement.verdict == "confounded" and final and "ana@example.com" in judgement.reason
     assert own_changes([other.model_copy(update={"status": ActionStatus.BLOCKED})], RECORD.action_id) == []
@@ -118,7 +118,7 @@ def test_a_control_changed_by_the_operator_is_left_out_and_a_change_to_the_treat
 def test_learning_and_lag_make_the_checkpoint_wait() -> None:
     controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"))
     learning = reading("t", rows(20, after=5), learning_status="LEARNING_SETTING_CHANGE")
-    judgement, final = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, final, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                                answers(learning, controls))
     assert judgement.verdict == "learning" and not final
     stuck = judge_series_checkpoint(Checks(MATURE + timedelta(days=30)), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type]
@@ -126,11 +126,11 @@ def test_learning_and_lag_make_the_checkpoint_wait() -> None:
     assert stuck is not None and stuck[0].verdict == "learning" and stuck[1]  # closed unjudged at last
     fresh = reading("t", rows(20, after=5))
     due = datetime.combine(EXEC_DAY + timedelta(days=9), datetime.min.time(), tzinfo=EXECUTED_AT.tzinfo)
-    judgement, final = judge_series_checkpoint(Checks(due), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, final, _ = judge_series_checkpoint(Checks(due), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                                answers(fresh, controls))
     assert judgement.verdict == "immature" and not final and "conversion-lag allowance 3" in judgement.reason
     platform_lag = reading("t", rows(20, after=5), conversion_lag_days=7)
-    judgement, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, _, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                            answers(platform_lag, controls))
     assert judgement.verdict == "immature"  # the platform says its conversions take a week
 
@@ -138,7 +138,7 @@ def test_learning_and_lag_make_the_checkpoint_wait() -> None:
 def test_window_totals_are_not_measurable_and_an_unfinished_window_waits() -> None:
     controls = others()
     totals = reading("t", rows(20), granularity="window")
-    judgement, final = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, final, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                                answers(totals, controls))
     assert judgement.verdict == "inconclusive" and final and "daily series" in judgement.reason
     short = reading("t", rows(20, last=5))
@@ -157,7 +157,7 @@ def test_a_waiting_checkpoint_is_still_due() -> None:
 def test_a_young_campaigns_pre_period_starts_on_its_first_active_day() -> None:
     young = reading("t", rows(20, first=-10, after=20))  # ten days old at the change, steady since
     controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"))
-    judgement, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, _, _ = judge_series_checkpoint(Checks(MATURE), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                            answers(young, controls))
     impact = judgement.extra["impact"]
     assert judgement.verdict == "inconclusive" and impact["control"]["pre_days"] == 10
@@ -171,7 +171,7 @@ def test_an_earlier_change_to_the_campaign_starts_its_pre_period_afresh() -> Non
                  for d in rows(20))
     treated = reading("t", days)
     controls = others(EntitySeries(entity_id="201", days=rows(40), status="ENABLED"))
-    judgement, _ = judge_series_checkpoint(Checks(MATURE, log=[earlier]), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
+    judgement, _, _ = judge_series_checkpoint(Checks(MATURE, log=[earlier]), RECORD, SCALE_UP, FINAL,  # type: ignore[arg-type, misc]
                                            answers(treated, controls))
     impact = judgement.extra["impact"]
     assert judgement.verdict == "inconclusive" and impact["control"]["pre_days"] == 14
