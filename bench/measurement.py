@@ -145,7 +145,9 @@ def _pct(values: np.ndarray) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few simulations per cell (smoke run)")
-    parser.add_argument("--sims", type=int, default=None, help="simulations per cell and effect")
+    parser.add_argument("--sims", type=int, default=None, help="simulations per cell and true effect")
+    parser.add_argument("--null-sims", type=int, default=None, help="simulations per cell with no true effect (the "
+                        "error-rate targets: a rate near 3 %% needs about a thousand to tell it from 5 %%)")
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--final-days", type=int, default=7, help="the final checkpoint's window (org limit "
@@ -158,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     global CHECKPOINT_DAYS
     CHECKPOINT_DAYS = (1, 3, args.final_days)
     sims = args.sims or (30 if args.quick else 250)
+    null_sims = args.null_sims or (30 if args.quick else 1000)
     cells = [Cell(d, drift, shock, lag, v) for d, drift, shock, lag, v in
              product(args.dispersions, (False, True), (False, True), (False, True), args.volumes)]
-    tasks = [(cell, effect, sims, args.seed + 1000 * i + j, CHECKPOINT_DAYS, not args.fixed)
-             for i, cell in enumerate(cells) for j, effect in enumerate(EFFECTS)]
+    tasks = [(cell, effect, null_sims if effect == 0.0 else sims, args.seed + 1000 * i + j, CHECKPOINT_DAYS,
+              not args.fixed) for i, cell in enumerate(cells) for j, effect in enumerate(EFFECTS)]
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=args.processes) as pool:
         done = list(pool.map(run_cell, tasks, chunksize=4))
@@ -169,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     table: dict[Cell, dict[float, Outcome]] = {}
     for cell, effect, outcome in done:
         table.setdefault(cell, {})[effect] = outcome
-    print(f"# Measurement calibration: {len(cells)} cells x {len(EFFECTS)} effects x {sims} simulated actions "
-          f"= {len(tasks) * sims:,} actions in {elapsed:.0f} s ({args.processes} processes)")
+    total = sum(task[2] for task in tasks)
+    print(f"# Measurement calibration: {len(cells)} cells x ({null_sims} simulated actions with no effect + "
+          f"{len(EFFECTS) - 1} effects x {sims}) = {total:,} actions in {elapsed:.0f} s ({args.processes} processes)")
     print("| cell | false failed % | false auto-rollback % | false successful % | power -30 % (failed / rollback) "
           "| power -15 % | power +20 % | median days to verdict (none / -30 %) |")
     print("|---|---|---|---|---|---|---|---|")

@@ -106,7 +106,7 @@ def test_after_windows_start_the_day_after_the_campaign_was_last_seen_learning(
     assert seen == [exec_day + timedelta(days=d) for d in (2, 3, 4)], seen
     assert all(m["learning_status"] == "LEARNING_BUDGET_CHANGE" for m in learning)
     later = [m for m in found if m["verdict"] != "learning"]
-    assert later and {m["index"] for m in later} == {0, 1, 2}
+    assert later and {m["index"] for m in later} >= {0, 1, 2}  # and the checkpoints its horizon added
     for m in later:
         assert window_start(m) == seen[-1] + timedelta(days=1), m["after_window"]
         assert seen[-1].isoformat() in m["after_window_moved"]

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_calibration_benchmark_runs_and_reports_every_target() -> None:
-    done = subprocess.run([sys.executable, "bench/measurement.py", "--quick", "--sims", "4", "--volumes", "20",
+    done = subprocess.run([sys.executable, "bench/measurement.py", "--quick", "--sims", "4", "--null-sims", "4", "--volumes", "20",
                            "--processes", "1"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     out = done.stdout
     assert done.returncode in (0, 1), (out[-3000:], done.stderr[-3000:])  # 4 actions a cell: rates are noise

@@ -67,10 +67,11 @@ def test_a_keyword_is_judged_against_a_control_without_its_own_campaign() -> Non
     With 119 in the control the treatment leaks into it and the +50 % reads as about +29 %."""
     record = keyword_bid({"keyword": {"ad_group_id": "2001", "criterion_id": "3001", "campaign_id": "119"}})
     own = campaign("119", days(flat(20, 25)))  # the keyword's campaign: the treated keyword is part of it
-    judgement, impact = judge(record, days(flat(10, 15)), own, campaign("201", days(flat(10))))
+    _, impact = judge(record, days(flat(10, 15)), own, campaign("201", days(flat(10))))
     assert impact["control"]["entities"] == ["201"]
     assert impact["control"]["excluded"] == {"119": "holds the treated keyword"}
-    assert 45 < impact["effect_pct"] < 55 and judgement.verdict == "successful"
+    # (at 10 a day a week is judged as interim: the final verdict waits for its horizon, horizon.py)
+    assert 45 < impact["effect_pct"] < 55 and impact["p_value_benefit"] < 0.025
 
 
 def test_a_campaign_whose_keyword_the_operator_changed_is_no_control() -> None:
