@@ -22,7 +22,7 @@ from operator_ai.cli.output import (
 from operator_ai.cli.validate import require_known_org
 from operator_ai.escaping import one_line, terminal
 from operator_ai.measurement.summary import describe as describe_measurement
-from operator_ai.measurement.summary import verdict_counts
+from operator_ai.measurement.summary import horizon_note, verdict_counts
 from schemas.common import ActionStatus
 
 
@@ -113,6 +113,8 @@ def explain(ctx: Context, identifier: str, as_json: bool, narrate: bool) -> None
         item = {"record": record.model_dump(mode="json"),
                 "events": [{"status": e.status.value, "at": e.event_time.isoformat(), "run_id": e.run_id,
                             "by": e.executed_by, "error": e.error_message} for e in events]}
+        if (planned := horizon_note(record)):
+            item["measurement_plan"] = planned
         if narrate and record.verdict is not None:
             from connectors.llm import build_llm_client
             from connectors.llm import narrate as narrate_verdict
@@ -162,6 +164,9 @@ def _print_explanation(item: dict[str, Any]) -> None:
                 _numbers(m.get("before")), _numbers(m.get("after")),
                 "" if m.get("p_value") is None else f"{m['p_value']:.2g}", short(m.get("reason"), 70)]
                for m in measured])
+    planned = item.get("measurement_plan")
+    if planned:
+        console.print(f"  {terminal(planned)}")
     if item.get("narrative"):
         console.print(f"  {terminal(item['narrative'])}")
     table("History", ["status", "at", "by", "error"],

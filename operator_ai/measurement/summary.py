@@ -37,6 +37,14 @@ def describe(record: ActionRecord) -> str:
     return text
 
 
+def horizon_note(record: ActionRecord) -> str:
+    """When the final verdict is planned and why, once the measurement horizon moved it (empty otherwise)."""
+    plan = (record.result or {}).get("horizon") or {}
+    if not plan or int(plan.get("final_days") or 0) <= int(plan.get("scheduled_days") or 0):
+        return ""
+    return f"final verdict planned at +{plan['final_days']} days: {plan.get('reason')}"
+
+
 def is_measured(verdict: dict[str, Any]) -> bool:
     """False for a verdict that only says nothing could be measured (no metric for the action type)."""
     return verdict.get("measurable", True) is not False

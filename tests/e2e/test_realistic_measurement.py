@@ -19,6 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from operator_ai.approvals import decide
 from operator_ai.settings import SAMPLES_DIR
 from schemas.common import ActionStatus
@@ -69,6 +71,18 @@ def run_until_final(env: Env, action_id: str, limit: timedelta = timedelta(days=
     raise AssertionError(f"no final measurement within {limit}: {verdicts(env, action_id)}")
 
 
+def explain_output(env: Env, samples: Path, action_id: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    from click.testing import CliRunner
+
+    from operator_ai.cli import cli, register, run_cmds
+
+    register(run_cmds.add)
+    monkeypatch.setenv("OPERATOR_HOME", str(env.home))
+    monkeypatch.setenv("OPERATOR_SAMPLES_DIR", str(samples))
+    monkeypatch.setenv("COLUMNS", "400")
+    return " ".join(CliRunner().invoke(cli, ["explain", action_id], catch_exceptions=False).output.split())
+
+
 def measurements(env: Env, action_id: str) -> list[dict[str, Any]]:
     record = env.log.latest([action_id])[action_id]
     return list((record.result or {}).get("measurements") or [])
@@ -114,7 +128,7 @@ def test_a_harmful_pause_is_immature_then_failed_against_its_control_and_rolled_
 
 
 def test_a_neutral_budget_increase_in_a_dipping_account_is_not_rolled_back(
-        make_env: Callable[..., Env], tmp_path: Path) -> None:
+        make_env: Callable[..., Env], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """+15 % budget on a campaign that is not budget-limited (its days do not change), the day after
     which every campaign of the account loses 30 % (a holiday, a competitor): the campaign's own
     before/after comparison sees a 30 % drop; the control of the other campaigns dropped alike."""
@@ -136,6 +150,8 @@ def test_a_neutral_budget_increase_in_a_dipping_account_is_not_rolled_back(
     assert (week["final"], week["alpha"]) == (False, 0.001)
     assert final["window_days"] == horizon["final_days"] and final["alpha"] == 0.05
     assert len(latest.measurement_checkpoints) > 3
+    explained = explain_output(env, samples, record.action_id, monkeypatch)  # a person sees when and why
+    assert f"final verdict planned at +{horizon['final_days']} days" in explained and "30% drop" in explained
     before, after = int(final["before"]["conversions"]), int(final["after"]["conversions"])
     assert after < 0.85 * before  # the naive view: conversions fell well after the increase
     assert final["verdict"] in ("inconclusive", "successful"), final["reason"]

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from operator_ai.http.view import _changes, _entity_name
-from operator_ai.measurement.summary import describe, measured
+from operator_ai.measurement.summary import describe, horizon_note, measured
 from schemas.records import ActionRecord
 
 DAYS_PER_MONTH = Decimal("30.4")
@@ -82,6 +82,7 @@ class Explanation:
     not_reversible: tuple[str, ...]
     measurements: tuple[Measurement, ...]
     measurement_summary: str
+    measurement_plan: str  # the measurement horizon: when the final verdict is due, and why
     events: tuple[Event, ...]
     error: str | None
     plan_hash: str | None
@@ -183,7 +184,7 @@ def explain(record: ActionRecord, events: list[ActionRecord]) -> Explanation:
                                        m.get("metric"), _figures(m.get("before")), _figures(m.get("after")),
                                        _interval(m), m.get("reason"), _metric_value(m, "before"),
                                        _metric_value(m, "after")) for m in measured(record)),
-        measurement_summary=describe(record),
+        measurement_summary=describe(record), measurement_plan=horizon_note(record),
         events=tuple(Event(e.status.value, e.event_time.isoformat(timespec="seconds"), person_of(e),
                            e.error_message or _decision_note(e)) for e in events),
         error=record.error_message, plan_hash=record.plan_hash)

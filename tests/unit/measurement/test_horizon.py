@@ -119,3 +119,16 @@ def test_an_interim_failure_beyond_its_boundary_carries_rollback_evidence() -> N
                         alpha=0.05, min_harm_pct=10)
     assert final.verdict == "failed" and final.p_value is not None and final.p_value > 0.02
     assert final.extra["rollback_evidence"] is False  # the final bar is unchanged
+
+
+def test_a_person_is_told_when_the_final_verdict_is_due_and_why() -> None:
+    from operator_ai.measurement.summary import horizon_note
+    from tests.unit.measurement.records import executed
+
+    longer = plan(SCALE_UP, noisy_panel(20, 3.0, 0), scheduled_days=7)
+    record = executed(facts={"budget_before": "100", "budget_after": "115"})
+    assert horizon_note(record) == ""  # not planned yet
+    with_plan = record.model_copy(update={"result": {"horizon": longer.model_dump(mode="json")}})
+    assert horizon_note(with_plan) == f"final verdict planned at +{longer.final_days} days: {longer.reason}"
+    kept = plan(SCALE_UP, noisy_panel(20, 1.0, 0), scheduled_days=7)
+    assert horizon_note(record.model_copy(update={"result": {"horizon": kept.model_dump(mode="json")}})) == ""
