@@ -41,7 +41,7 @@ from schemas.metrics import EntityChange, is_learning
 MIN_EVENTS = 10
 MIN_CONTROL_EVENTS = 30  # control events in the pre-period before a control is usable
 NO_CONTROL_FACTOR = 10.0
-ROLLBACK_ALPHA_SHARE = 0.4  # final checkpoint: 0.05 → 0.02 for an automatic rollback
+ROLLBACK_ALPHA_SHARE = 0.25  # final checkpoint: 0.05 → 0.0125 for an automatic rollback (docs/measurement.md)
 SUCCESS_ALPHA_SHARE = 0.5  # final checkpoint: 0.025 one-sided, i.e. the two-sided 95 % interval above zero
 CI_LEVEL = 0.9
 MODEL_CONTROL = ("difference-in-differences against a control: conditional binomial of the treated share "
@@ -185,7 +185,7 @@ def judge_panel(spec: MeasureSpec, panel: Panel, *, alpha: float, min_harm_pct: 
                                         "stronger",)
     harm_cut = 1.0 - (min_harm_pct or 0.0) / 100.0
     # the rollback bar: the final checkpoint's α · share (÷ NO_CONTROL_FACTOR alike), and never above this
-    # checkpoint's own α — an interim boundary (0.001) is already far stronger than the final bar (0.02)
+    # checkpoint's own α — an interim boundary (0.001) is already far stronger than the final bar (0.0125)
     strong = min(level, FINAL_ALPHA * ROLLBACK_ALPHA_SHARE * level / alpha)
     moved = _moved(prepared, up)
     if harm_p < level:

@@ -109,7 +109,7 @@ def test_the_checkpoints_a_horizon_adds(scheduled: int, final: int, added: list[
 
 def test_an_interim_failure_beyond_its_boundary_carries_rollback_evidence() -> None:
     # p_harm ≈ 0.00057: past the interim boundary (0.001), which is itself far stronger than the final
-    # checkpoint's rollback bar (0.02); it used to need 0.4 x 0.001 as well, so an interim failure that
+    # checkpoint's rollback bar (0.0125); it used to need 0.4 x 0.001 as well, so an interim failure that
     # ended the measurement could never be rolled back automatically
     result = judge_panel(CONVERSIONS_UP, steady_panel(days(20, 28), days(13, 7, 28), days(80, 28), days(80, 7, 28)),
                          alpha=0.001, min_harm_pct=10)
@@ -118,7 +118,13 @@ def test_an_interim_failure_beyond_its_boundary_carries_rollback_evidence() -> N
     final = judge_panel(CONVERSIONS_UP, steady_panel(days(20, 28), days(16, 7, 28), days(80, 28), days(80, 7, 28)),
                         alpha=0.05, min_harm_pct=10)
     assert final.verdict == "failed" and final.p_value is not None and final.p_value > 0.02
-    assert final.extra["rollback_evidence"] is False  # the final bar is unchanged
+    assert final.extra["rollback_evidence"] is False
+    # the final bar is α/4 = 0.0125 (it was 0.02: false automatic rollbacks reached 2.8 % in a no-effect cell
+    # of the calibration benchmark, the issue aims at 2 %): p ≈ 0.0175 with a 22 % harm is failed, a person decides
+    near = judge_panel(CONVERSIONS_UP, steady_panel(days(20, 28), days(15.5, 7, 28), days(80, 28), days(80, 7, 28)),
+                       alpha=0.05, min_harm_pct=10)
+    assert near.verdict == "failed" and near.p_value is not None and 0.0125 < near.p_value < 0.02
+    assert near.extra["impact"]["effect_pct"] < -20 and near.extra["rollback_evidence"] is False
 
 
 def test_a_person_is_told_when_the_final_verdict_is_due_and_why() -> None:
