@@ -94,8 +94,9 @@ class SqliteActionsLog:
         if not records:
             return
         inserted_at = ts(datetime.now(UTC))
+        rows = [_row_values(r, inserted_at) for r in records]  # serialised before the write lock is taken
         with self.db.write() as tx:
-            tx.executemany(_INSERT, [_row_values(r, inserted_at) for r in records])
+            tx.executemany(_INSERT, rows)
 
     def latest(self, action_ids: Sequence[str]) -> dict[str, ActionRecord]:
         wanted = list(dict.fromkeys(action_ids))
