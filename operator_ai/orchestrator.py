@@ -149,11 +149,12 @@ class Orchestrator:
         frame = load_frame(self.s, policy, now)
         planned = [self.s.planner.plan(raw, policy, now) for raw in self.s.opportunities.pull_approved(org, now)]
         planned = [p for p in planned if p.kind != "skip"]
-        with self.s.batch():
-            claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
+        claimed: list[PlannedOpportunity] = []
+        if planned:  # a write transaction only with something to write (each waits for the one write lock)
+            with self.s.batch():
+                claimed = [p for p in planned if self._claim(p, run_id, now, dry_run)]
         previous = self.s.log.latest([p.action_id for p in claimed])
-        with self.s.batch():
-            claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
+        claimed = self._skip_in_flight(claimed, previous, run_id, dry_run)
         rows: list[ActionRecord] = []
         held: list[ActionRecord] = []
         finished: dict[str, bool] = {}
@@ -197,11 +198,12 @@ class Orchestrator:
             record(row, done)
             if pending is not None:
                 self.s.state.put_pending(pending)
-        with self.s.batch():  # one write for every decision of this org run, and their claims
-            self.s.log.append(rows)
-            # Decided actions are released before any platform call: if this run dies below, only the actions
-            # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
-            self._finish(org, run_id, finished, rows, dry_run)
+        if rows or finished:
+            with self.s.batch():  # one write for every decision of this org run, and their claims
+                self.s.log.append(rows)
+                # Decided actions are released before any platform call: if this run dies below, only the actions
+                # it was executing stay held (and are settled by reading), not decided again with duplicate rows.
+                self._finish(org, run_id, finished, rows, dry_run)
         executed = self._execute(to_execute, frame, run_id, previous)
         return lines + [_line(r) for r in [*rows, *held, *(e.record for e in executed)]]
 
@@ -223,14 +225,15 @@ class Orchestrator:
         its EXECUTED row buried under a BLOCKED one; instead its bookkeeping is finished here."""
         in_flight = {aid for aid, row in previous.items() if row.status in IN_FLIGHT}
         executed = {aid: row for aid, row in previous.items() if row.status in EXECUTED_STATUSES}
-        if not dry_run:
-            for action_id in in_flight:
-                self.s.state.release(action_id, run_id, done=False)
-            for action_id, row in executed.items():
-                self.s.state.record_execution(row.organization_id, action_id, row.executed_at or row.event_time)
-                if row.opportunity_id:
-                    self.s.opportunities.mark(row.opportunity_id, "actioned")
-                self.s.state.release(action_id, run_id, done=True)
+        if not dry_run and (in_flight or executed):
+            with self.s.batch():
+                for action_id in in_flight:
+                    self.s.state.release(action_id, run_id, done=False)
+                for action_id, row in executed.items():
+                    self.s.state.record_execution(row.organization_id, action_id, row.executed_at or row.event_time)
+                    if row.opportunity_id:
+                        self.s.opportunities.mark(row.opportunity_id, "actioned")
+                    self.s.state.release(action_id, run_id, done=True)
         return [p for p in claimed if p.action_id not in in_flight and p.action_id not in executed]
 
     def _input_row(self, item: PlannedOpportunity, now: datetime, run_id: str, prev: ActionRecord | None,
