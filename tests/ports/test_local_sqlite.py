@@ -128,6 +128,39 @@ def test_threads_take_turns_to_write_and_a_long_writer_times_the_others_out(tmp_
     store.close()
 
 
+def test_a_write_waits_for_another_process_and_keeps_its_busy_timeout(tmp_path):
+    """Another connection (as another process) holds the write lock: the write waits for it rather than
+    failing, lands once it is free, and the connection's busy timeout is what it was (the wait for the lock
+    retries by itself with no timeout of SQLite's)."""
+    path = tmp_path / "shared.sqlite"
+    store = LocalStore.open(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    written = record(action_id(), org_id())
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            store.append([written])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(0.3)
+        assert writer.is_alive() and not store.events(written.action_id)  # waiting, nothing written
+        blocker.execute("ROLLBACK")
+        writer.join(10)
+        assert not failures and [r.action_id for r in store.events(written.action_id)] == [written.action_id]
+        with store.db.write() as tx:
+            timeout_ms = tx.execute("PRAGMA busy_timeout").fetchone()[0]
+        assert timeout_ms == int(db_module.BUSY_TIMEOUT_S * 1000)
+    finally:
+        blocker.close()
+        store.close()
+
+
 def test_timestamps_without_a_zone_are_refused(store):
     with pytest.raises(ValueError, match="zone"):
         store.record_execution(org_id(), action_id(), NOW.replace(tzinfo=None))
