@@ -12,7 +12,7 @@ from typing import Any
 from google.api_core.exceptions import AlreadyExists
 from google.cloud.firestore_v1.base_query import FieldFilter
 
-from connectors.firestore.common import store_call
+from connectors.firestore.common import OrgCollections, store_call
 from schemas.changes import OutsideChange
 from schemas.common import stable_hash
 
@@ -24,15 +24,9 @@ def change_id(change: OutsideChange) -> str:
                         change.actor])
 
 
-class FirestoreChanges:
-    client: Any
-    calls: dict[str, Any]
-
-    def _col(self, base: str) -> Any:  # provided by the state store
-        raise NotImplementedError
-
+class FirestoreChanges(OrgCollections):
     def _changes(self, organization_id: str) -> Any:
-        return self._col("organizations").document(organization_id).collection("outside_changes")
+        return self._org_collection(organization_id, "outside_changes")
 
     @store_call("record_outside_changes")
     def record_outside_changes(self, organization_id: str, changes: Sequence[OutsideChange],

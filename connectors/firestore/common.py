@@ -30,6 +30,20 @@ class Collections:
         return f"{self.prefix}{base}"
 
 
+class OrgCollections:
+    """For the state store's parts (holds, outside changes, history): an organization's sub-collection
+    `organizations/{org}/{name}`. `client`, `calls` and `_col` come from the state store."""
+
+    client: Any
+    calls: dict[str, Any]
+
+    def _col(self, base: str) -> Any:  # provided by the state store
+        raise NotImplementedError
+
+    def _org_collection(self, organization_id: str, name: str) -> Any:
+        return self._col("organizations").document(organization_id).collection(name)
+
+
 _TRANSIENT = if_exception_type(gexc.ServiceUnavailable, gexc.InternalServerError, gexc.TooManyRequests,
                                gexc.DeadlineExceeded)
 

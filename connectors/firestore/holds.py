@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.firestore.common import store_call
+from connectors.firestore.common import OrgCollections, store_call
 from schemas.impact import TrackingHold
 
 
-class FirestoreHolds:
-    client: Any
-    calls: dict[str, Any]
-
-    def _col(self, base: str) -> Any:  # provided by the state store
-        raise NotImplementedError
-
+class FirestoreHolds(OrgCollections):
     def _holds(self, organization_id: str) -> Any:
-        return self._col("organizations").document(organization_id).collection("tracking_holds")
+        return self._org_collection(organization_id, "tracking_holds")
 
     @store_call("tracking_holds")
     def tracking_holds(self, organization_id: str) -> list[TrackingHold]:

@@ -78,7 +78,7 @@ class FirestoreStateStore(FirestoreApprovals, FirestoreHolds, FirestoreChanges):
 
     @store_call("org_changes")
     def org_changes(self, organization_id: str) -> list[OrgChange]:
-        history = self._col("organizations").document(organization_id).collection("history")
+        history = self._org_collection(organization_id, "history")
         changes = [OrgChange.model_validate(snap.to_dict()) for snap in history.stream(**self.calls)]
         return sorted(changes, key=lambda c: c.changed_at)
 
@@ -183,7 +183,7 @@ class FirestoreStateStore(FirestoreApprovals, FirestoreHolds, FirestoreChanges):
     # ------------------------------------------------------------------ rate counters
 
     def _executions(self, organization_id: str) -> Any:
-        return self._col("organizations").document(organization_id).collection("executions")
+        return self._org_collection(organization_id, "executions")
 
     @store_call("record_execution")
     def record_execution(self, organization_id: str, action_id: str, at: datetime) -> None:
