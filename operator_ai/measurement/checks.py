@@ -20,9 +20,9 @@ from operator_ai.measurement.judge import Judgement
 from operator_ai.measurement.reads import Answer
 from operator_ai.measurement.settling import settled_after
 from operator_ai.measurement.specs import MeasureSpec
+from operator_ai.measurement.summary import planned_horizon
 from operator_ai.measurement.verdict import Panel, gate, judge_panel
 from operator_ai.measurement.windows import Checkpoint, schedule
-from operator_ai.measurement.windows import horizon as stored_horizon
 from operator_ai.wiring import Services
 from schemas.common import Platform
 from schemas.impact import MeasurementHorizon
@@ -156,7 +156,7 @@ def judge_series_checkpoint(checks: OrgChecks, record: ActionRecord, spec: Measu
 
 def _horizon(record: ActionRecord, spec: MeasureSpec, panel: Panel) -> MeasurementHorizon:
     """The action's measurement horizon: the one planned at its first judged checkpoint, else planned now."""
-    stored = stored_horizon(record)
+    stored = planned_horizon(record)
     if stored is not None:
         return MeasurementHorizon.model_validate(stored)
     return horizon.plan(spec, panel, scheduled_days=schedule(record)[-1].days)

@@ -37,9 +37,15 @@ def describe(record: ActionRecord) -> str:
     return text
 
 
+def planned_horizon(record: ActionRecord) -> dict[str, Any] | None:
+    """The action's measurement horizon (`schemas.impact.MeasurementHorizon` as JSON), once planned."""
+    found = (record.result or {}).get("horizon")
+    return found if isinstance(found, dict) else None
+
+
 def horizon_note(record: ActionRecord) -> str:
     """When the final verdict is planned and why, once the measurement horizon moved it (empty otherwise)."""
-    plan = (record.result or {}).get("horizon") or {}
+    plan = planned_horizon(record) or {}
     if not plan or int(plan.get("final_days") or 0) <= int(plan.get("scheduled_days") or 0):
         return ""
     return f"final verdict planned at +{plan['final_days']} days: {plan.get('reason')}"

@@ -102,12 +102,6 @@ def extended(record: ActionRecord, final_days: int) -> tuple[datetime, ...]:
     return (*times, *(executed_at + timedelta(hours=24 * days) for days in extension_days(found[-1].days, final_days)))
 
 
-def horizon(record: ActionRecord) -> dict[str, Any] | None:
-    """The action's planned measurement horizon (`schemas.impact.MeasurementHorizon` as JSON), once planned."""
-    found = (record.result or {}).get("horizon")
-    return found if isinstance(found, dict) else None
-
-
 def latest_measurement(record: ActionRecord) -> dict[str, Any] | None:
     done = measurements(record)
     return done[-1] if done else None
