@@ -16,6 +16,7 @@ import requests
 from connectors.local import LocalStore
 from operator_ai.http.tokens import Signer, sign_login
 from schemas.common import ActionStatus
+from tests.http.browser import Browser
 from tests.http.servers import SHARED_SECRET, SIGNING_KEY, Functions, KeyServer, WebhookFake, clean_env
 
 
@@ -151,3 +152,13 @@ def webhook() -> Iterator[WebhookFake]:
     server = WebhookFake()
     yield server
     server.close()
+
+
+@pytest.fixture  # headless Chromium (tests/http/browser.py), stopped after the test
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    chromium = Browser(tmp_path / "browser")
+    chromium.work_dir.mkdir()
+    try:
+        yield chromium.start()
+    finally:
+        chromium.stop()

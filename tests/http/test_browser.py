@@ -6,25 +6,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.http.browser import Browser
 from tests.http.conftest import OperatorState, StartFunctions, login_token, run_all
 from tests.http.servers import wait_for
 from tests.http.test_approvals_page import HOSTILE
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    chromium = Browser(tmp_path / "browser")
-    chromium.work_dir.mkdir()
-    try:
-        yield chromium.start()
-    finally:
-        chromium.stop()
 
 
 def _keyword_bid(state: OperatorState, action_id: str) -> str:

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from operator_ai.settings import SAMPLES_DIR
 from tests.http.browser import Browser
@@ -19,16 +16,6 @@ from tests.http.console_util import GLOBAL_ADMIN, orgs_with_roles
 from tests.http.servers import wait_for
 
 ADA, VICTOR = "ada@agency.example", "victor@acme.example"
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    chromium = Browser(tmp_path / "browser")
-    chromium.work_dir.mkdir()
-    try:
-        yield chromium.start()
-    finally:
-        chromium.stop()
 
 
 def _samples(tmp_path: Path) -> Path:
