@@ -9,9 +9,10 @@ its learning period, as far as the Operator knows it:
 - the day after the last day a measurement of this action saw the treated campaign learning (its own
   `learning` rows: one per day while the campaign still learns, each with its status and `measured_at`);
   the bidding-strategy status is only reported as of the read, so runs are the only witnesses;
-- for action types known to put the campaign into learning (`LEARNS`), never before the first whole day
-  after `executed_at` + the org's `learning_allowance_days` (default 7): a learning period no run saw
-  (runs stopped, or it was over before the first checkpoint was read) is still left out.
+- for action types known to put the campaign into learning (`MeasureSpec.puts_into_learning`), never
+  before the first whole day after `executed_at` + the org's `learning_allowance_days` (default 7): a
+  learning period no run saw (runs stopped, or it was over before the first checkpoint was read) is
+  still left out.
 
 The window keeps its length; the before window and the pre-period (before the execution day) do not move.
 The pre-period leaves out the learning period of the Operator's own earlier change to the campaign
@@ -23,10 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
+from operator_ai.measurement.specs import spec_for
 from operator_ai.measurement.summary import measured
 from schemas.records import ActionRecord
-
-LEARNS = frozenset({"change_bid_strategy"})  # action types that always put the campaign into learning
 
 
 def seen_learning_through(record: ActionRecord) -> tuple[date, str] | None:
@@ -42,7 +42,7 @@ def seen_learning_through(record: ActionRecord) -> tuple[date, str] | None:
 def after_start(record: ActionRecord, executed_at: datetime, allowance_days: int) -> tuple[date, str | None]:
     """The first day of the action's after windows, and why it is later than the day after the execution."""
     start, why = executed_at.astimezone(UTC).date() + timedelta(days=1), None
-    if record.action_type in LEARNS and allowance_days > 0:
+    if spec_for(record).puts_into_learning and allowance_days > 0:
         settled = (executed_at + timedelta(days=allowance_days)).astimezone(UTC).date() + timedelta(days=1)
         if settled > start:
             start, why = settled, (f"a {record.action_type} puts the campaign into learning: its first "

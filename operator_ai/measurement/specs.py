@@ -38,6 +38,9 @@ class MeasureSpec:
     # the drop of conversions its final verdict is sized to find (horizon.py); None: the scheduled checkpoints
     # suffice (a pause stops a campaign's conversions altogether, which the first checkpoints already see)
     design_drop: float | None = 0.30
+    # the platform always puts the campaign into learning after this action: its first
+    # `learning_allowance_days` are left out of the after windows even when no run saw it learning (settling.py)
+    puts_into_learning: bool = False
 
     def describe(self) -> str:
         if self.family == "none":
@@ -58,7 +61,7 @@ SPECS: dict[str, MeasureSpec] = {
     "add_negative_keywords": MeasureSpec("series", "efficiency", "up", guard="conversions", tolerance=0.1,
                                          entity=MetricEntity.CAMPAIGN),
     "change_bid_strategy": MeasureSpec("series", "efficiency", "up", guard="conversions", tolerance=0.1,
-                                       entity=MetricEntity.CAMPAIGN),
+                                       entity=MetricEntity.CAMPAIGN, puts_into_learning=True),
     # judged on clicks: Apple Mail Privacy Protection makes opens count machines (experiments.judged_metric)
     "adjust_send_time": MeasureSpec("email_rate", "click_rate", "up", entity=MetricEntity.EMAIL_CAMPAIGN,
                                     rollback_on_failure=False),
