@@ -24,14 +24,12 @@ import math
 from operator_ai.measurement import quasi
 from operator_ai.measurement.specs import MeasureSpec
 from operator_ai.measurement.verdict import MIN_CONTROL_EVENTS, NO_CONTROL_FACTOR, Panel
-from operator_ai.measurement.windows import FINAL_ALPHA
+from operator_ai.measurement.windows import FINAL_ALPHA, extension_days
 from schemas.impact import MeasurementHorizon
 
 TARGET_POWER = 0.85
 MIN_USEFUL_POWER = 0.50
-DISPERSION_CONFIDENCE = 0.80  # plan with this one-sided upper confidence limit of φ (Browne 1995)
 MAX_FINAL_DAYS = 35
-WEEK = 7
 
 
 def _count_key(spec: MeasureSpec) -> str:
@@ -39,12 +37,6 @@ def _count_key(spec: MeasureSpec) -> str:
     if {spec.metric, spec.guard} & {"conversions", "efficiency"}:
         return "conversions"
     return "clicks" if spec.metric == "clicks" else spec.metric
-
-
-def candidates(scheduled_days: int, max_days: int = MAX_FINAL_DAYS) -> list[int]:
-    """The scheduled final window, then every whole week beyond it up to the maximum."""
-    longer = range(WEEK * (scheduled_days // WEEK + 1), max_days + 1, WEEK)
-    return [scheduled_days, *longer]
 
 
 def power(days: int, *, treated_pre: float, pre_days: int, control_pre: float | None, phi: float, df: int,
@@ -58,14 +50,6 @@ def power(days: int, *, treated_pre: float, pre_days: int, control_pre: float | 
         alpha /= NO_CONTROL_FACTOR
     shift = abs(math.log(1.0 - drop)) / math.sqrt(phi * variance)
     return quasi.t_sf(quasi.t_ppf(1.0 - alpha, df) - shift, df)
-
-
-def upper_dispersion(phi: float, df: int, confidence: float = DISPERSION_CONFIDENCE) -> float:
-    """The one-sided upper confidence limit of φ from φ̂ ~ φ·χ²(df)/df: a plan from φ̂ itself falls short of its
-    power about half the time (φ̂ from 28 days is often well below the truth on lumpy days)."""
-    from scipy.special import chdtri
-
-    return phi * df / float(chdtri(df, confidence))
 
 
 def plan(spec: MeasureSpec, panel: Panel, *, scheduled_days: int,
@@ -91,7 +75,7 @@ def plan(spec: MeasureSpec, panel: Panel, *, scheduled_days: int,
     common = {"treated_pre": treated_pre, "pre_days": pre_days, "phi": phi, "df": max(df, 1), "drop": drop,
               "control_pre": sum(control_values) if control_values is not None else None}
     chosen, reached = max_days, power(max_days, **common)
-    for days in candidates(scheduled_days, max_days):
+    for days in [scheduled_days, *extension_days(scheduled_days, max_days)]:  # the checkpoints it would add
         found = power(days, **common)
         if found >= TARGET_POWER:
             chosen, reached = days, found
